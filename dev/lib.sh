@@ -1,0 +1,41 @@
+# Shared by dev/*.sh: where things are and how to get the environment. Sourced, not run.
+# shellcheck shell=bash
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${MLOPS_CI_VENV:-$ROOT/.venv}
+export ROOT VENV
+
+# Debian packages the tests use: shellcheck (lint gate), mariadb-server (the seed's MySQL backend).
+ensure_debian_packages() {
+  local missing=()
+  command -v shellcheck >/dev/null || missing+=(shellcheck)
+  command -v mariadbd >/dev/null || missing+=(mariadb-server)
+  if ((${#missing[@]})); then
+    echo "==> apt-get install ${missing[*]}"
+    if [ "$(id -u)" != 0 ]; then
+      echo "error: need root to install ${missing[*]} (or install them yourself)" >&2
+      return 1
+    fi
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# Create .venv and install every pinned Python package (requirements/dev.txt is the lock).
+ensure_venv() {
+  local stamp="$VENV/.mlops-ci-installed"
+  local want
+  want=$(cat "$ROOT/requirements/dev.in" "$ROOT/requirements/dev.txt" "$ROOT/pyproject.toml" \
+    "$ROOT/examples/image-classifier/requirements.txt" | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  echo "==> Python environment in $VENV"
+  [ -x "$VENV/bin/python" ] || python3.11 -m venv "$VENV"
+  (cd "$ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    -c requirements/dev.txt -r requirements/dev.in)
+  echo "$want" > "$stamp"
+}
+
+activate_venv() {
+  # shellcheck disable=SC1091
+  source "$VENV/bin/activate"
+}
