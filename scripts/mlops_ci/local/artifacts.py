@@ -1,0 +1,89 @@
+"""The upload/download-artifact shims' work: copy files to and from the local run's artifacts folder.
+
+Called by the shim actions as `python -m mlops_ci.local.artifacts upload|download` with their inputs in
+the environment (NAME, PATHS, IF_NO_FILES_FOUND / DESTINATION), like the real actions' inputs.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from mlops_ci import gha
+
+
+def _store(name: str) -> Path:
+    root = os.environ.get("MLOPS_CI_LOCAL_ARTIFACTS")
+    if not root:
+        raise SystemExit("::error::MLOPS_CI_LOCAL_ARTIFACTS is not set: this shim runs under mlops-ci local")
+    return Path(root) / name
+
+
+def matching_files(patterns: str, workspace: Path) -> list[Path]:
+    """Files named by newline-separated paths or globs (folders taken whole), `!` lines excluded."""
+    included: set[Path] = set()
+    excluded: set[Path] = set()
+    for raw in patterns.splitlines():
+        pattern = raw.strip()
+        if not pattern:
+            continue
+        target = excluded if pattern.startswith("!") else included
+        for hit in glob.glob(str(workspace / pattern.lstrip("!")), recursive=True):
+            path = Path(hit)
+            if path.is_dir():
+                target.update(p for p in path.rglob("*") if p.is_file())
+            else:
+                target.add(path)
+    return sorted(included - excluded)
+
+
+def upload(workspace: Path) -> int:
+    """Copy the matching files under the artifact's folder, keeping paths relative to the workspace."""
+    name = os.environ.get("NAME", "artifact")
+    files = matching_files(os.environ.get("PATHS", ""), workspace)
+    if not files:
+        level = os.environ.get("IF_NO_FILES_FOUND", "warn")
+        if level != "ignore":
+            print(gha.annotation("error" if level == "error" else "warning",
+                                 f"no files found for artifact {name!r}"))
+        return 1 if level == "error" else 0
+    store = _store(name)
+    root = workspace.resolve()
+    for path in files:
+        resolved = path.resolve()
+        relative = resolved.relative_to(root) if resolved.is_relative_to(root) else Path(path.name)
+        (store / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, store / relative)
+    gha.set_output("artifact-url", store.as_uri())
+    print(f"artifact {name!r}: {len(files)} file(s) in {store}")
+    return 0
+
+
+def download(workspace: Path) -> int:
+    """Copy the artifact's files into the destination folder."""
+    name = os.environ.get("NAME", "")
+    store = _store(name)
+    if not store.is_dir():
+        print(gha.annotation("error", f"artifact {name!r} not found"))
+        return 1
+    destination = workspace / os.environ.get("DESTINATION", ".")
+    shutil.copytree(store, destination, dirs_exist_ok=True)
+    gha.set_output("download-path", str(destination))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """`python -m mlops_ci.local.artifacts upload|download`."""
+    workspace = Path(os.environ.get("GITHUB_WORKSPACE", "."))
+    commands = {"upload": upload, "download": download}
+    if len(argv) != 1 or argv[0] not in commands:
+        print("usage: python -m mlops_ci.local.artifacts upload|download", file=sys.stderr)
+        return 2
+    return commands[argv[0]](workspace)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
