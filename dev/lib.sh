@@ -11,11 +11,14 @@ ensure_debian_packages() {
   command -v mariadbd >/dev/null || missing+=(mariadb-server)
   if ((${#missing[@]})); then
     echo "==> apt-get install ${missing[*]}"
+    local sudo=()
     if [ "$(id -u)" != 0 ]; then
-      echo "error: need root to install ${missing[*]} (or install them yourself)" >&2
-      return 1
+      command -v sudo >/dev/null || { echo "error: need root to install ${missing[*]}" >&2; return 1; }
+      sudo=(sudo)
     fi
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    "${sudo[@]}" apt-get update -qq &&
+      "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
   fi
 }
 

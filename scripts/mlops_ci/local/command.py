@@ -28,21 +28,6 @@ def default_source() -> Path | None:
     return root if (root / ".github" / "workflows").is_dir() and (root / "actions").is_dir() else None
 
 
-def snapshot_source(source: Path, destination: Path) -> Path:
-    """Copy the source tree's files git would track (uncommitted edits included, ignored files such as
-    a virtual environment left out): act copies a local repository whole for every action it loads."""
-    try:
-        listed = git.git(source, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-        names = [name for name in listed.split("\0") if name]
-    except MlopsCiError:
-        names = [str(path.relative_to(source)) for path in source.rglob("*") if path.is_file()]
-    for name in names:
-        if (source / name).is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source / name, destination / name)
-    return destination
-
-
 def _pairs(values: list[str], option: str, *, from_env: bool = False) -> dict[str, str]:
     """NAME=VALUE options as a dict; with `from_env`, a bare NAME takes its value from the environment."""
     pairs = {}
@@ -153,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
         caller_files = [workflows] if workflows.is_file() else refs.workflow_files(workflows)
         if not caller_files:
             raise MlopsCiError("no workflow files", where=str(workflows))
-        snapshot = snapshot_source(source, work / "mlops-ci")
+        # act copies a local repository whole for every action it loads: give it only the files git
+        # would track (uncommitted edits included, a virtual environment left out).
+        snapshot = git.copy_visible_files(source, work / "mlops-ci")
         mapping = refs.local_repository_map(caller_files + refs.source_files(snapshot), snapshot,
                                             args.source_repo)
         returncode, jobs = _run_act(args, payload, workdir, mapping, work, out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -69,3 +70,18 @@ def clone_at(repo: Path, destination: Path, branch: str, sha: str, slug: str) ->
     git(repo.parent, "clone", "--quiet", "--no-checkout", str(repo.resolve()), str(destination))
     git(destination, "checkout", "--quiet", "-B", branch, sha)
     git(destination, "remote", "set-url", "origin", f"https://github.com/{slug}.git")
+
+
+def copy_visible_files(root: Path, destination: Path) -> Path:
+    """Copy the files under `root` that git would track (uncommitted edits included, ignored files
+    left out); outside a git repository, every file."""
+    try:
+        listed = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        names = [name for name in listed.split("\0") if name]
+    except MlopsCiError:
+        names = [str(path.relative_to(root)) for path in root.rglob("*")]
+    for name in names:
+        if (root / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, destination / name)
+    return destination

@@ -1,0 +1,58 @@
+"""A scratch project repository: the bundled example plus our caller templates, in git-flow shape.
+
+The demo plays its story in one, and the end-to-end tests run workflows in one; so both exercise what
+a team gets when it copies the example and the templates into a new repository.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlops_ci import templates
+from mlops_ci.local.git import copy_visible_files, git
+
+EXAMPLE = Path("examples") / "image-classifier"
+
+
+def make_project_repo(destination: Path, source: Path, *, slug: str = "acme/digits", org: str = "org",
+                      ref: str = "v1", example: Path | None = None) -> Path:
+    """Create `destination` as a git repo with `main` and `develop`, holding the example project and
+    every caller template of the mlops-ci checkout `source` (as `org/mlops-ci/...@ref`).
+
+    The example's ignored files (DVC outputs, caches) are left out, as a fresh clone would have it.
+    """
+    copy_visible_files(example or source / EXAMPLE, destination)
+    workflows = destination / ".github" / "workflows"
+    workflows.mkdir(parents=True, exist_ok=True)
+    for template in templates.template_files(source):
+        text = templates.instantiate(template.read_text(encoding="utf-8"), org=org, ref=ref)
+        (workflows / template.name).write_text(text, encoding="utf-8")
+    git(destination, "init", "--quiet", "--initial-branch=main")
+    git(destination, "config", "user.name", "mlops-ci demo")
+    git(destination, "config", "user.email", "demo@mlops-ci.invalid")
+    git(destination, "add", "--all")
+    git(destination, "commit", "--quiet", "--message", "Start the project from the mlops-ci example")
+    git(destination, "branch", "develop")
+    git(destination, "remote", "add", "origin", f"https://github.com/{slug}.git")
+    return destination
+
+
+def commit_change(repo: Path, branch: str, path: str, text: str, message: str, *, start: str | None = None) -> str:
+    """Create or update `branch` (from `start` when new) with one file written, committed; its SHA."""
+    if start is not None:
+        git(repo, "checkout", "--quiet", "-B", branch, start)
+    else:
+        git(repo, "checkout", "--quiet", branch)
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    git(repo, "add", "--", path)
+    git(repo, "commit", "--quiet", "--message", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def merge(repo: Path, head: str, base: str, message: str) -> str:
+    """Merge `head` into `base` with a merge commit, as GitHub's merge button does; the merge SHA."""
+    git(repo, "checkout", "--quiet", base)
+    git(repo, "merge", "--quiet", "--no-ff", "--message", message, head)
+    return git(repo, "rev-parse", "HEAD")
