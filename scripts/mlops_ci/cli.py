@@ -19,6 +19,7 @@ from mlops_ci.errors import EXIT_USAGE, MlopsCiError
 COMMAND_MODULES = (
     "mlops_ci.local.command",
     "mlops_ci.policy",
+    "mlops_ci.demo",
 )
 
 

@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     if not jobs:
-        if returncode != 0:
+        if returncode != 0 and "Could not find any stages to run" not in (out / "act.jsonl").read_text():
             raise MlopsCiError(f"act failed before running a job (exit {returncode}); log: {out / 'act.jsonl'}")
         print(f"no workflow runs on {args.event} here: nothing to do")
         return EXIT_OK
@@ -168,7 +168,7 @@ def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, m
     artifacts.mkdir(exist_ok=True)
     # MLOPS_CI_PREINSTALLED: actions/setup-mlops-ci skips its install, the runner's environment
     # already holds this very source (checked in run()).
-    step_env = {"MLOPS_CI_LOCAL": "true", "MLOPS_CI_PREINSTALLED": "true",
+    step_env = {"MLOPS_CI_LOCAL": "true", "MLOPS_CI_PREINSTALLED": "true", "MLOPS_CI_LOCAL_REPO": str(workdir),
                 "MLOPS_CI_LOCAL_ARTIFACTS": str(artifacts), "GITHUB_API_URL": args.github_api_url}
     if args.mlflow_tracking_uri:
         step_env["MLFLOW_TRACKING_URI"] = args.mlflow_tracking_uri

@@ -1,7 +1,7 @@
-"""The upload/download-artifact shims' work: copy files to and from the local run's artifacts folder.
+"""The work of the host-mode shims (mlops_ci/shims) that is more than a line of shell.
 
-Called by the shim actions as `python -m mlops_ci.local.artifacts upload|download` with their inputs in
-the environment (NAME, PATHS, IF_NO_FILES_FOUND / DESTINATION), like the real actions' inputs.
+Called by the shim actions as `python -m mlops_ci.local.shim_steps checkout|upload|download` with their
+inputs in the environment (REF; NAME, PATHS, IF_NO_FILES_FOUND; NAME, DESTINATION).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from mlops_ci import gha
+from mlops_ci.local.git import copy_visible_files, git
 
 
 def _store(name: str) -> Path:
@@ -75,12 +76,27 @@ def download(workspace: Path) -> int:
     return 0
 
 
+def checkout(workspace: Path) -> int:
+    """Fill the workspace from the run's clone, then check out REF.
+
+    act copies the clone into the workspace itself only for a plain `actions/checkout`; with `ref:` it
+    runs this shim instead, so the shim does the copy (git's visible files and the history).
+    """
+    clone = Path(os.environ["MLOPS_CI_LOCAL_REPO"])
+    if not (workspace / ".git").exists():
+        copy_visible_files(clone, workspace)
+        shutil.copytree(clone / ".git", workspace / ".git")
+    if os.environ.get("REF"):
+        git(workspace, "checkout", "--quiet", "--force", os.environ["REF"])
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    """`python -m mlops_ci.local.artifacts upload|download`."""
+    """`python -m mlops_ci.local.shim_steps checkout|upload|download`."""
     workspace = Path(os.environ.get("GITHUB_WORKSPACE", "."))
-    commands = {"upload": upload, "download": download}
+    commands = {"checkout": checkout, "upload": upload, "download": download}
     if len(argv) != 1 or argv[0] not in commands:
-        print("usage: python -m mlops_ci.local.artifacts upload|download", file=sys.stderr)
+        print("usage: python -m mlops_ci.local.shim_steps checkout|upload|download", file=sys.stderr)
         return 2
     return commands[argv[0]](workspace)
 
