@@ -78,33 +78,6 @@ PROTECTION_FLAGS = (
     "allow_fork_syncing",
 )
 
-# method, path below /repos/{owner}/{repo}, handler (a GitHubApp method), access the token needs
-ROUTES: tuple[tuple[str, str, str, str], ...] = (
-    ("GET", "", "get_repo", "read"),
-    ("GET", "/branches/<path:branch>", "get_branch", "read"),
-    ("GET", "/branches/<path:branch>/protection", "get_protection", "admin"),
-    ("PUT", "/branches/<path:branch>/protection", "put_protection", "admin"),
-    ("DELETE", "/branches/<path:branch>/protection", "delete_protection", "admin"),
-    ("GET", "/rulesets", "list_rulesets", "read"),
-    ("POST", "/rulesets", "create_ruleset", "admin"),
-    ("GET", "/rulesets/<int:ruleset_id>", "get_ruleset", "read"),
-    ("PUT", "/rulesets/<int:ruleset_id>", "update_ruleset", "admin"),
-    ("DELETE", "/rulesets/<int:ruleset_id>", "delete_ruleset", "admin"),
-    ("GET", "/rules/branches/<path:branch>", "branch_rules", "read"),
-    ("GET", "/pulls", "list_pulls", "read"),
-    ("GET", "/pulls/<int:number>", "get_pull", "read"),
-    ("GET", "/pulls/<int:number>/reviews", "list_reviews", "read"),
-    ("POST", "/issues", "create_issue", "write"),
-    ("GET", "/issues/<int:number>", "get_issue", "read"),
-    ("GET", "/issues/<int:number>/comments", "list_comments", "read"),
-    ("POST", "/issues/<int:number>/comments", "create_comment", "write"),
-    ("GET", "/issues/comments/<int:comment_id>", "get_comment", "read"),
-    ("PATCH", "/issues/comments/<int:comment_id>", "update_comment", "write"),
-    ("DELETE", "/issues/comments/<int:comment_id>", "delete_comment", "write"),
-    ("GET", "/commits/<sha>/pulls", "commit_pulls", "read"),
-    ("POST", "/actions/workflows/<workflow_id>/dispatches", "dispatch_workflow", "write"),
-)
-
 
 @dataclass(frozen=True)
 class RequestRecord:
@@ -125,17 +98,17 @@ class RequestRecord:
 
 @dataclass
 class InjectedResponse:
-    """A queued answer for the next request whose method and path match (``method`` ``*`` = any)."""
+    """A queued answer for the next request whose method and path (a regex, full match) match."""
 
     method: str
-    path: re.Pattern[str]
+    path: str
     status: int
     body: dict[str, Any] | None
     headers: dict[str, str]
 
     def matches(self, method: str, path: str) -> bool:
         """Whether a request ``method path`` is answered by this failure."""
-        return self.method in ("*", method.upper()) and self.path.fullmatch(path) is not None
+        return self.method in ("*", method.upper()) and re.fullmatch(self.path, path) is not None
 
 
 def error_body(status: int, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -150,7 +123,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     """A JSON response; 204 gets no body."""
     if status == HTTPStatus.NO_CONTENT:
         return Response(status=status, headers=headers)
-    return Response(json.dumps(body), status=status, headers=headers, content_type="application/json; charset=utf-8")
+    content_type = "application/json; charset=utf-8"
+    return Response(json.dumps(body), status=status, headers=headers, content_type=content_type)
 
 
 @dataclass
@@ -325,7 +299,7 @@ def protection_json(url: str, put_body: dict[str, Any]) -> dict[str, Any]:
             "checks": [{"context": check["context"], "app_id": check.get("app_id")} for check in listed],
         }
     if (reviews := put_body["required_pull_request_reviews"]) is not None:
-        body["required_pull_request_reviews"] = _reviews_protection_json(f"{url}/required_pull_request_reviews", reviews)
+        body["required_pull_request_reviews"] = _reviews_json(f"{url}/required_pull_request_reviews", reviews)
     if (restrictions := put_body["restrictions"]) is not None:
         body["restrictions"] = _restrictions_json(f"{url}/restrictions", restrictions)
     body["enforce_admins"] = {"url": f"{url}/enforce_admins", "enabled": bool(put_body["enforce_admins"])}
@@ -334,7 +308,7 @@ def protection_json(url: str, put_body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _reviews_protection_json(url: str, reviews: dict[str, Any]) -> dict[str, Any]:
+def _reviews_json(url: str, reviews: dict[str, Any]) -> dict[str, Any]:
     body: dict[str, Any] = {
         "url": url,
         "dismiss_stale_reviews": bool(reviews.get("dismiss_stale_reviews", False)),
@@ -343,7 +317,8 @@ def _reviews_protection_json(url: str, reviews: dict[str, Any]) -> dict[str, Any
         "require_last_push_approval": bool(reviews.get("require_last_push_approval", False)),
     }
     if reviews.get("dismissal_restrictions"):
-        body["dismissal_restrictions"] = _restrictions_json(f"{url}/dismissal_restrictions", reviews["dismissal_restrictions"])
+        dismissal = reviews["dismissal_restrictions"]
+        body["dismissal_restrictions"] = _restrictions_json(f"{url}/dismissal_restrictions", dismissal)
     return body
 
 
@@ -382,6 +357,193 @@ def _int_arg(request: Request, name: str, default: int) -> int:
         return default
 
 
+# -- handlers: one per route -----------------------------------------------------------------------
+
+
+def get_repo(call: Call) -> Response:
+    """GET /repos/{o}/{r}"""
+    return json_response(repo_json(call))
+
+
+def get_branch(call: Call, branch: str) -> Response:
+    """GET /repos/{o}/{r}/branches/{b}"""
+    sha = call.repo.branch_sha(branch)
+    url = f"{call.repo_url}/branches/{branch}"
+    return json_response(
+        {
+            "name": branch,
+            "commit": {"sha": sha, "url": f"{call.repo_url}/commits/{sha}"},
+            "protected": branch in call.repo.protection,
+            "protection_url": f"{url}/protection",
+            "_links": {"self": url, "html": f"{HTML_URL}/{call.repo.full_name}/tree/{branch}"},
+        }
+    )
+
+
+def get_protection(call: Call, branch: str) -> Response:
+    """GET /repos/{o}/{r}/branches/{b}/protection"""
+    stored = call.repo.protection_of(branch)
+    return json_response(protection_json(f"{call.repo_url}/branches/{branch}/protection", stored))
+
+
+def put_protection(call: Call, branch: str) -> Response:
+    """PUT /repos/{o}/{r}/branches/{b}/protection"""
+    stored = call.repo.set_protection(branch, call.body())
+    return json_response(protection_json(f"{call.repo_url}/branches/{branch}/protection", stored))
+
+
+def delete_protection(call: Call, branch: str) -> Response:
+    """DELETE /repos/{o}/{r}/branches/{b}/protection"""
+    call.repo.remove_protection(branch)
+    return json_response(None, 204)
+
+
+def list_rulesets(call: Call) -> Response:
+    """GET /repos/{o}/{r}/rulesets"""
+    return paginated(call, [ruleset_json(call, r, full=False) for r in call.repo.rulesets.values()])
+
+
+def create_ruleset(call: Call) -> Response:
+    """POST /repos/{o}/{r}/rulesets"""
+    return json_response(ruleset_json(call, call.repo.create_ruleset(call.body())), 201)
+
+
+def get_ruleset(call: Call, ruleset_id: int) -> Response:
+    """GET /repos/{o}/{r}/rulesets/{id}"""
+    return json_response(ruleset_json(call, call.repo.ruleset(ruleset_id)))
+
+
+def update_ruleset(call: Call, ruleset_id: int) -> Response:
+    """PUT /repos/{o}/{r}/rulesets/{id}"""
+    return json_response(ruleset_json(call, call.repo.update_ruleset(ruleset_id, call.body())))
+
+
+def delete_ruleset(call: Call, ruleset_id: int) -> Response:
+    """DELETE /repos/{o}/{r}/rulesets/{id}"""
+    call.repo.delete_ruleset(ruleset_id)
+    return json_response(None, 204)
+
+
+def branch_rules(call: Call, branch: str) -> Response:
+    """GET /repos/{o}/{r}/rules/branches/{b}: rules of active rulesets that apply to the branch."""
+    rules = [
+        {
+            **rule,
+            "ruleset_source_type": "Repository",
+            "ruleset_source": call.repo.full_name,
+            "ruleset_id": ruleset.id,
+        }
+        for ruleset, rule in call.repo.rules_for_branch(branch)
+    ]
+    return paginated(call, rules)
+
+
+def list_pulls(call: Call) -> Response:
+    """GET /repos/{o}/{r}/pulls?state=&head=owner:ref&base="""
+    args = call.request.args
+    pulls = call.repo.list_pulls(args.get("state", "open"), args.get("head"), args.get("base"))
+    return paginated(call, [pull_json(call, pull) for pull in pulls])
+
+
+def get_pull(call: Call, number: int) -> Response:
+    """GET /repos/{o}/{r}/pulls/{n}"""
+    return json_response(pull_json(call, call.repo.pull(number)))
+
+
+def list_reviews(call: Call, number: int) -> Response:
+    """GET /repos/{o}/{r}/pulls/{n}/reviews"""
+    return paginated(call, [review_json(review) for review in call.repo.reviews_of(number)])
+
+
+def create_issue(call: Call) -> Response:
+    """POST /repos/{o}/{r}/issues"""
+    return json_response(issue_json(call, call.repo.create_issue(call.body(), call.token.login)), 201)
+
+
+def get_issue(call: Call, number: int) -> Response:
+    """GET /repos/{o}/{r}/issues/{n}: a pull request is an issue too (with a ``pull_request`` key)."""
+    if number in call.repo.pulls:
+        pull = pull_json(call, call.repo.pulls[number])
+        return json_response({**pull, "pull_request": {"url": pull["url"], "html_url": pull["html_url"]}})
+    return json_response(issue_json(call, call.repo.issue(number)))
+
+
+def list_comments(call: Call, number: int) -> Response:
+    """GET /repos/{o}/{r}/issues/{n}/comments?per_page=&page="""
+    return paginated(call, [comment_json(call, c) for c in call.repo.comments_on(number)])
+
+
+def create_comment(call: Call, number: int) -> Response:
+    """POST /repos/{o}/{r}/issues/{n}/comments"""
+    comment = call.repo.create_comment(number, call.body(), call.token.login)
+    return json_response(comment_json(call, comment), 201)
+
+
+def get_comment(call: Call, comment_id: int) -> Response:
+    """GET /repos/{o}/{r}/issues/comments/{id}"""
+    return json_response(comment_json(call, call.repo.comment(comment_id)))
+
+
+def update_comment(call: Call, comment_id: int) -> Response:
+    """PATCH /repos/{o}/{r}/issues/comments/{id}"""
+    return json_response(comment_json(call, call.repo.update_comment(comment_id, call.body())))
+
+
+def delete_comment(call: Call, comment_id: int) -> Response:
+    """DELETE /repos/{o}/{r}/issues/comments/{id}"""
+    call.repo.delete_comment(comment_id)
+    return json_response(None, 204)
+
+
+def commit_pulls(call: Call, sha: str) -> Response:
+    """GET /repos/{o}/{r}/commits/{sha}/pulls"""
+    return paginated(call, [pull_json(call, pull) for pull in call.repo.pulls_for_commit(sha)])
+
+
+def dispatch_workflow(call: Call, workflow_id: str) -> Response:
+    """POST /repos/{o}/{r}/actions/workflows/{id}/dispatches"""
+    call.repo.dispatch_workflow(workflow_id, call.body())
+    return json_response(None, 204)
+
+
+Handler = Callable[..., Response]  # (call, **path arguments) -> response
+
+# method, path below /repos/{owner}/{repo}, handler, access the token needs (read, write, admin)
+ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
+    ("GET", "", get_repo, "read"),
+    ("GET", "/branches/<path:branch>", get_branch, "read"),
+    ("GET", "/branches/<path:branch>/protection", get_protection, "admin"),
+    ("PUT", "/branches/<path:branch>/protection", put_protection, "admin"),
+    ("DELETE", "/branches/<path:branch>/protection", delete_protection, "admin"),
+    ("GET", "/rulesets", list_rulesets, "read"),
+    ("POST", "/rulesets", create_ruleset, "admin"),
+    ("GET", "/rulesets/<int:ruleset_id>", get_ruleset, "read"),
+    ("PUT", "/rulesets/<int:ruleset_id>", update_ruleset, "admin"),
+    ("DELETE", "/rulesets/<int:ruleset_id>", delete_ruleset, "admin"),
+    ("GET", "/rules/branches/<path:branch>", branch_rules, "read"),
+    ("GET", "/pulls", list_pulls, "read"),
+    ("GET", "/pulls/<int:number>", get_pull, "read"),
+    ("GET", "/pulls/<int:number>/reviews", list_reviews, "read"),
+    ("POST", "/issues", create_issue, "write"),
+    ("GET", "/issues/<int:number>", get_issue, "read"),
+    ("GET", "/issues/<int:number>/comments", list_comments, "read"),
+    ("POST", "/issues/<int:number>/comments", create_comment, "write"),
+    ("GET", "/issues/comments/<int:comment_id>", get_comment, "read"),
+    ("PATCH", "/issues/comments/<int:comment_id>", update_comment, "write"),
+    ("DELETE", "/issues/comments/<int:comment_id>", delete_comment, "write"),
+    ("GET", "/commits/<sha>/pulls", commit_pulls, "read"),
+    ("POST", "/actions/workflows/<workflow_id>/dispatches", dispatch_workflow, "write"),
+)
+HANDLERS = {handler.__name__: (handler, access) for _, _, handler, access in ROUTES}
+URL_MAP = Map(
+    [
+        Rule(f"/repos/<owner>/<repo>{path}", endpoint=handler.__name__, methods=[method])
+        for method, path, handler, _ in ROUTES
+    ],
+    strict_slashes=False,
+)
+
+
 # -- routing -----------------------------------------------------------------------------------------
 
 
@@ -397,16 +559,13 @@ class GitHubApp:
         self.injected: list[InjectedResponse] = []
         self._on_write = on_write
         self._lock = threading.RLock()
-        self._access = {handler: access for _, _, handler, access in ROUTES}
-        self._urls = Map(
-            [Rule(f"/repos/<owner>/<repo>{path}", endpoint=handler, methods=[method]) for method, path, handler, _ in ROUTES],
-            strict_slashes=False,
-        )
         self._rate_reset = int(time.time()) + 3600
 
     def __call__(self, request: Request) -> Response:
         with self._lock:
-            response = self._injected_response(request) or self._route(request)
+            response = self._injected_response(request)
+            if response is None:
+                response = self._route(request)
             self._finish(request, response)
             return response
 
@@ -420,13 +579,14 @@ class GitHubApp:
 
     def _route(self, request: Request) -> Response:
         try:
-            handler, args = self._urls.bind_to_environ(request.environ).match()
+            endpoint, args = URL_MAP.bind_to_environ(request.environ).match()
         except HTTPException:
             return json_response(error_body(404, "Not Found"), 404)
+        handler, access = HANDLERS[endpoint]
         try:
-            token = self._authorize(request, self._access[handler])
+            token = self._authorize(request, access)
             call = Call(request, self.state.repo(f"{args.pop('owner')}/{args.pop('repo')}"), token)
-            return getattr(self, handler)(call, **args)
+            return handler(call, **args)
         except ApiError as error:
             return json_response(error_body(error.status, error.message, error.errors), error.status)
 
@@ -461,130 +621,6 @@ class GitHubApp:
         self.requests.append(record)
         if record.is_write and response.status_code < 400 and self._on_write:
             self._on_write(self.state)
-
-    # -- handlers: one per route, named in ROUTES ---------------------------------------------------
-
-    def get_repo(self, call: Call) -> Response:
-        """GET /repos/{o}/{r}"""
-        return json_response(repo_json(call))
-
-    def get_branch(self, call: Call, branch: str) -> Response:
-        """GET /repos/{o}/{r}/branches/{b}"""
-        sha = call.repo.branch_sha(branch)
-        url = f"{call.repo_url}/branches/{branch}"
-        return json_response(
-            {
-                "name": branch,
-                "commit": {"sha": sha, "url": f"{call.repo_url}/commits/{sha}"},
-                "protected": branch in call.repo.protection,
-                "protection_url": f"{url}/protection",
-                "_links": {"self": url, "html": f"{HTML_URL}/{call.repo.full_name}/tree/{branch}"},
-            }
-        )
-
-    def get_protection(self, call: Call, branch: str) -> Response:
-        """GET /repos/{o}/{r}/branches/{b}/protection"""
-        return json_response(protection_json(f"{call.repo_url}/branches/{branch}/protection", call.repo.protection_of(branch)))
-
-    def put_protection(self, call: Call, branch: str) -> Response:
-        """PUT /repos/{o}/{r}/branches/{b}/protection"""
-        stored = call.repo.set_protection(branch, call.body())
-        return json_response(protection_json(f"{call.repo_url}/branches/{branch}/protection", stored))
-
-    def delete_protection(self, call: Call, branch: str) -> Response:
-        """DELETE /repos/{o}/{r}/branches/{b}/protection"""
-        call.repo.remove_protection(branch)
-        return json_response(None, 204)
-
-    def list_rulesets(self, call: Call) -> Response:
-        """GET /repos/{o}/{r}/rulesets"""
-        return paginated(call, [ruleset_json(call, r, full=False) for r in call.repo.rulesets.values()])
-
-    def create_ruleset(self, call: Call) -> Response:
-        """POST /repos/{o}/{r}/rulesets"""
-        return json_response(ruleset_json(call, call.repo.create_ruleset(call.body())), 201)
-
-    def get_ruleset(self, call: Call, ruleset_id: int) -> Response:
-        """GET /repos/{o}/{r}/rulesets/{id}"""
-        return json_response(ruleset_json(call, call.repo.ruleset(ruleset_id)))
-
-    def update_ruleset(self, call: Call, ruleset_id: int) -> Response:
-        """PUT /repos/{o}/{r}/rulesets/{id}"""
-        return json_response(ruleset_json(call, call.repo.update_ruleset(ruleset_id, call.body())))
-
-    def delete_ruleset(self, call: Call, ruleset_id: int) -> Response:
-        """DELETE /repos/{o}/{r}/rulesets/{id}"""
-        call.repo.delete_ruleset(ruleset_id)
-        return json_response(None, 204)
-
-    def branch_rules(self, call: Call, branch: str) -> Response:
-        """GET /repos/{o}/{r}/rules/branches/{b}: rules of active rulesets that apply to the branch."""
-        rules = [
-            {
-                **rule,
-                "ruleset_source_type": "Repository",
-                "ruleset_source": call.repo.full_name,
-                "ruleset_id": ruleset.id,
-            }
-            for ruleset, rule in call.repo.rules_for_branch(branch)
-        ]
-        return paginated(call, rules)
-
-    def list_pulls(self, call: Call) -> Response:
-        """GET /repos/{o}/{r}/pulls?state=&head=owner:ref&base="""
-        args = call.request.args
-        pulls = call.repo.list_pulls(args.get("state", "open"), args.get("head"), args.get("base"))
-        return paginated(call, [pull_json(call, pull) for pull in pulls])
-
-    def get_pull(self, call: Call, number: int) -> Response:
-        """GET /repos/{o}/{r}/pulls/{n}"""
-        return json_response(pull_json(call, call.repo.pull(number)))
-
-    def list_reviews(self, call: Call, number: int) -> Response:
-        """GET /repos/{o}/{r}/pulls/{n}/reviews"""
-        return paginated(call, [review_json(review) for review in call.repo.reviews_of(number)])
-
-    def create_issue(self, call: Call) -> Response:
-        """POST /repos/{o}/{r}/issues"""
-        return json_response(issue_json(call, call.repo.create_issue(call.body(), call.token.login)), 201)
-
-    def get_issue(self, call: Call, number: int) -> Response:
-        """GET /repos/{o}/{r}/issues/{n}: a pull request is an issue too (with a ``pull_request`` key)."""
-        if number in call.repo.pulls:
-            pull = pull_json(call, call.repo.pulls[number])
-            return json_response({**pull, "pull_request": {"url": pull["url"], "html_url": pull["html_url"]}})
-        return json_response(issue_json(call, call.repo.issue(number)))
-
-    def list_comments(self, call: Call, number: int) -> Response:
-        """GET /repos/{o}/{r}/issues/{n}/comments?per_page=&page="""
-        return paginated(call, [comment_json(call, c) for c in call.repo.comments_on(number)])
-
-    def create_comment(self, call: Call, number: int) -> Response:
-        """POST /repos/{o}/{r}/issues/{n}/comments"""
-        comment = call.repo.create_comment(number, call.body(), call.token.login)
-        return json_response(comment_json(call, comment), 201)
-
-    def get_comment(self, call: Call, comment_id: int) -> Response:
-        """GET /repos/{o}/{r}/issues/comments/{id}"""
-        return json_response(comment_json(call, call.repo.comment(comment_id)))
-
-    def update_comment(self, call: Call, comment_id: int) -> Response:
-        """PATCH /repos/{o}/{r}/issues/comments/{id}"""
-        return json_response(comment_json(call, call.repo.update_comment(comment_id, call.body())))
-
-    def delete_comment(self, call: Call, comment_id: int) -> Response:
-        """DELETE /repos/{o}/{r}/issues/comments/{id}"""
-        call.repo.delete_comment(comment_id)
-        return json_response(None, 204)
-
-    def commit_pulls(self, call: Call, sha: str) -> Response:
-        """GET /repos/{o}/{r}/commits/{sha}/pulls"""
-        return paginated(call, [pull_json(call, pull) for pull in call.repo.pulls_for_commit(sha)])
-
-    def dispatch_workflow(self, call: Call, workflow_id: str) -> Response:
-        """POST /repos/{o}/{r}/actions/workflows/{id}/dispatches"""
-        call.repo.dispatch_workflow(workflow_id, call.body())
-        return json_response(None, 204)
 
 
 # -- server ------------------------------------------------------------------------------------------
@@ -646,7 +682,7 @@ class GitHubStandIn:
         """The requests that try to change state (POST, PUT, PATCH, DELETE), whatever they got."""
         return [record for record in self.requests if record.is_write]
 
-    def inject(
+    def inject(  # pylint: disable=too-many-arguments  # keyword-only options
         self,
         method: str,
         path: str,
@@ -660,10 +696,10 @@ class GitHubStandIn:
         (full match, no query) with ``status``, ``body`` (default: GitHub's error JSON) and ``headers``.
         """
         for _ in range(times):
-            injected = InjectedResponse(method.upper(), re.compile(path), status, body, dict(headers or {}))
+            injected = InjectedResponse(method.upper(), path, status, body, dict(headers or {}))
             self.app.injected.append(injected)
 
-    def rate_limit(
+    def rate_limit(  # pylint: disable=too-many-arguments  # keyword-only options
         self,
         method: str,
         path: str,
@@ -678,11 +714,12 @@ class GitHubStandIn:
         headers: dict[str, str] = {}
         if retry_after is not None:
             headers["retry-after"] = str(retry_after)
-            message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+            message = "You have exceeded a secondary rate limit. Please wait a few minutes and try again."
         else:
             message = "API rate limit exceeded for installation."
         if reset_in is not None:
-            headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + reset_in)})
+            reset = str(int(time.time()) + reset_in)
+            headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})
         self.inject(method, path, status, times=times, body=error_body(status, message), headers=headers)
 
     def start(self) -> GitHubStandIn:
@@ -717,16 +754,17 @@ class GitHubStandIn:
 
 def build_parser() -> argparse.ArgumentParser:
     """Arguments of ``python -m mlops_ci.sandbox.github``."""
-    parser = argparse.ArgumentParser(prog="python -m mlops_ci.sandbox.github", description=__doc__.split("\n\n")[0])
+    summary = (__doc__ or "").split("\n\n", maxsplit=1)[0]
+    parser = argparse.ArgumentParser(prog="python -m mlops_ci.sandbox.github", description=summary)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed at start)")
     parser.add_argument("--state-file", type=Path, help="kept up to date with the state as JSON")
     parser.add_argument("--seed", type=Path, help="start from a state JSON written by --state-file")
     parser.add_argument("--token", default="test-token", help="token accepted (default: %(default)s)")
-    parser.add_argument("--read-only", action="store_true", help="the token cannot write (a fork PR's token)")
-    parser.add_argument("--non-admin", action="store_true", help="the token cannot manage protection/rulesets")
-    parser.add_argument("--repo", action="append", default=[], help="create repository owner/name (repeatable)")
-    parser.add_argument("--branch", action="append", default=[], help="extra branch of each --repo (repeatable)")
+    parser.add_argument("--read-only", action="store_true", help="the token cannot write (fork PR token)")
+    parser.add_argument("--non-admin", action="store_true", help="token cannot manage protection/rulesets")
+    parser.add_argument("--repo", action="append", default=[], help="create owner/name (repeatable)")
+    parser.add_argument("--branch", action="append", default=[], help="extra branch of each --repo")
     return parser
 
 
@@ -742,7 +780,8 @@ def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> 
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-    with GitHubStandIn(state, token=args.token, host=args.host, port=args.port, state_file=args.state_file) as github:
+    options = {"token": args.token, "host": args.host, "port": args.port, "state_file": args.state_file}
+    with GitHubStandIn(state, **options) as github:
         print(f"GITHUB_API_URL={github.url}", flush=True)
         while not stop.wait(0.2):
             pass

@@ -104,7 +104,7 @@ class Review:
 
 
 @dataclass
-class PullRequest:
+class PullRequest:  # pylint: disable=too-many-instance-attributes  # a record of GitHub's fields
     """A pull request; ``head_repo`` is the head repository's full name, ``None`` for the base repo."""
 
     number: int
@@ -124,7 +124,7 @@ class PullRequest:
 
 
 @dataclass
-class Issue:
+class Issue:  # pylint: disable=too-many-instance-attributes  # a record of GitHub's fields
     """An issue created through the API."""
 
     number: int
@@ -138,7 +138,7 @@ class Issue:
 
 
 @dataclass
-class Ruleset:
+class Ruleset:  # pylint: disable=too-many-instance-attributes  # a record of GitHub's fields
     """A repository ruleset as GitHub stores it."""
 
     id: int
@@ -165,7 +165,7 @@ class Ruleset:
 
 
 def ref_pattern_matches(pattern: str, ref: str, default_branch: str) -> bool:
-    """Match a ruleset ref pattern (``~ALL``, ``~DEFAULT_BRANCH``, fnmatch with ``*``/``**``) against ``ref``."""
+    """Whether a ruleset ref pattern (``~ALL``, ``~DEFAULT_BRANCH``, ``*``, ``**``, ``?``) matches ``ref``."""
     if pattern == "~ALL":
         return True
     if pattern == "~DEFAULT_BRANCH":
@@ -187,11 +187,12 @@ class WorkflowDispatch:
 
 
 @dataclass
-class Repository:  # pylint: disable=too-many-instance-attributes
+class Repository:  # pylint: disable=too-many-instance-attributes,too-many-public-methods
     """One repository and everything the stand-in keeps for it.
 
     ``branches`` maps branch name to head sha; ``protection`` maps branch name to the PUT body
     received; ids (comments, reviews, rulesets) and issue/PR numbers count up per repository.
+    One method per GitHub operation the stand-in serves, plus seeding helpers.
     """
 
     full_name: str
@@ -291,7 +292,9 @@ class Repository:  # pylint: disable=too-many-instance-attributes
         """Pull requests whose head is ``sha`` or that were merged as ``sha``."""
         return [p for p in self.pulls.values() if sha in (p.head_sha, p.merge_commit_sha)]
 
-    def list_pulls(self, state: str = "open", head: str | None = None, base: str | None = None) -> list[PullRequest]:
+    def list_pulls(
+        self, state: str = "open", head: str | None = None, base: str | None = None
+    ) -> list[PullRequest]:
         """Pull requests filtered like ``GET /pulls`` (``state`` open/closed/all, ``head`` owner:ref)."""
         def selected(pull: PullRequest) -> bool:
             head_owner = (pull.head_repo or self.full_name).split("/")[0]
@@ -346,9 +349,8 @@ class Repository:  # pylint: disable=too-many-instance-attributes
         """``POST /issues``: needs ``title``; ``labels`` may be names or ``{"name": ...}`` objects."""
         require_keys(body, ["title"])
         labels = [label["name"] if isinstance(label, dict) else label for label in body.get("labels", [])]
-        issue = Issue(
-            self._number(), str(body["title"]), body.get("body"), user, labels, list(body.get("assignees", []))
-        )
+        assignees = list(body.get("assignees", []))
+        issue = Issue(self._number(), str(body["title"]), body.get("body"), user, labels, assignees)
         self.issues[issue.number] = issue
         return issue
 
@@ -446,7 +448,8 @@ def _comment_text(body: dict[str, Any]) -> str:
     if not isinstance(text, str):
         raise validation_failed("IssueComment", "body", "body is not a string")
     if len(text) > COMMENT_BODY_LIMIT:
-        raise validation_failed("IssueComment", "body", f"body is too long (maximum is {COMMENT_BODY_LIMIT} characters)")
+        limit = f"body is too long (maximum is {COMMENT_BODY_LIMIT} characters)"
+        raise validation_failed("IssueComment", "body", limit)
     return text
 
 
@@ -460,13 +463,19 @@ class GitHubState:
     repos: dict[str, Repository] = field(default_factory=dict)
     tokens: dict[str, Token] = field(default_factory=dict)
 
-    def add_token(self, value: str, login: str = DEFAULT_LOGIN, *, read_only: bool = False, admin: bool = True) -> Token:
+    def add_token(
+        self, value: str, login: str = DEFAULT_LOGIN, *, read_only: bool = False, admin: bool = True
+    ) -> Token:
         """Accept ``value`` as a token acting as ``login``."""
         self.tokens[value] = Token(value, login, read_only, admin)
         return self.tokens[value]
 
     def add_repo(
-        self, full_name: str, default_branch: str = "main", branches: tuple[str, ...] | list[str] = (), **fields: Any
+        self,
+        full_name: str,
+        default_branch: str = "main",
+        branches: tuple[str, ...] | list[str] = (),
+        **fields: Any,
     ) -> Repository:
         """Create repository ``owner/name`` with its default branch and ``branches``."""
         repo = Repository(full_name, default_branch, **fields)

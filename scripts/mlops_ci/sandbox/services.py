@@ -40,6 +40,7 @@ __all__ = [
     "mariadb_server",
     "mlflow_server",
     "s3_server",
+    "http_ready",
     "server_process",
     "wait_for_http",
     "wait_until",
@@ -100,7 +101,9 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def wait_for_http(url: str, timeout: float = READY_TIMEOUT, *, process: subprocess.Popen[Any] | None = None) -> None:
+def wait_for_http(
+    url: str, timeout: float = READY_TIMEOUT, *, process: subprocess.Popen[Any] | None = None
+) -> None:
     """Wait until ``GET url`` answers 2xx; see :func:`wait_until` for the errors."""
     wait_until(lambda: http_ok(url), timeout, what=f"GET {url}", process=process, interval=0.2)
 
@@ -189,7 +192,6 @@ def server_process(
     *,
     ready: Callable[[ServerProcess], None] | None = None,
     env: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
 ) -> Iterator[ServerProcess]:
     """Run ``command`` in a new process group, wait for ``ready`` (which raises when it gives up),
     yield it, and stop the group on exit, whatever happens."""
@@ -202,7 +204,6 @@ def server_process(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env=dict(env) if env is not None else None,
-            cwd=cwd,
         )
     server = ServerProcess(name, process, log_path)
     try:
@@ -216,15 +217,13 @@ def server_process(
         server.stop()
 
 
-@contextmanager
-def http_server_process(
-    name: str, command: list[str], log_path: Path, ready_url: str, *, timeout: float, env: Mapping[str, str] | None = None
-) -> Iterator[ServerProcess]:
-    """:func:`server_process` that is ready when ``GET ready_url`` answers 2xx."""
-    with server_process(
-        name, command, log_path, ready=lambda server: wait_for_http(ready_url, timeout, process=server.process), env=env
-    ) as server:
-        yield server
+def http_ready(url: str, timeout: float) -> Callable[[ServerProcess], None]:
+    """A ``ready`` check for :func:`server_process`: ``GET url`` answers 2xx within ``timeout`` s."""
+
+    def ready(server: ServerProcess) -> None:
+        wait_for_http(url, timeout, process=server.process)
+
+    return ready
 
 
 # -- MLflow ------------------------------------------------------------------------------------------
@@ -263,13 +262,15 @@ def mlflow_server(
         artifacts_destination = str(workdir / "artifacts")
         Path(artifacts_destination).mkdir(exist_ok=True)
     command = [
-        *(sys.executable, "-m", "mlflow", "server", "--host", LOOPBACK, "--port", str(port), "--workers", "1"),
-        *("--backend-store-uri", backend_uri, "--serve-artifacts", "--artifacts-destination", artifacts_destination),
+        *(sys.executable, "-m", "mlflow", "server", "--host", LOOPBACK, "--port", str(port)),
+        *("--workers", "1", "--backend-store-uri", backend_uri),
+        *("--serve-artifacts", "--artifacts-destination", artifacts_destination),
     ]
     server_env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **(env or {})}
     url = f"http://{LOOPBACK}:{port}"
     log_path = workdir / f"mlflow-{port}.log"
-    with http_server_process("MLflow server", command, log_path, f"{url}/health", timeout=timeout, env=server_env) as proc:
+    ready = http_ready(f"{url}/health", timeout)
+    with server_process("MLflow server", command, log_path, ready=ready, env=server_env) as proc:
         yield MlflowServer(url, backend_uri, artifacts_destination, log_path, proc)
 
 
@@ -277,7 +278,7 @@ def mlflow_server(
 
 
 def find_binary(name: str) -> str:
-    """Path of executable ``name`` on PATH or in the sbin directories; :class:`ServiceNotInstalled` otherwise."""
+    """Path of executable ``name`` on PATH or in an sbin directory, else :class:`ServiceNotInstalled`."""
     search = os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS])
     found = shutil.which(name, path=search)
     if found is None:
@@ -286,7 +287,7 @@ def find_binary(name: str) -> str:
 
 
 @dataclass
-class MariaDBServer:
+class MariaDBServer:  # pylint: disable=too-many-instance-attributes  # connection facts
     """A running MariaDB server; ``user``/``password`` are the account :meth:`create_database` grants."""
 
     port: int
@@ -302,7 +303,9 @@ class MariaDBServer:
         """A PyMySQL connection as root (no password, as installed)."""
         import pymysql  # pylint: disable=import-outside-toplevel  # only the MariaDB stand-in needs it
 
-        return pymysql.connect(host=self.host, port=self.port, user="root", database=database, connect_timeout=5)
+        return pymysql.connect(
+            host=self.host, port=self.port, user="root", database=database, connect_timeout=5
+        )
 
     def sqlalchemy_uri(self, database: str) -> str:
         """``mysql+pymysql://user:password@127.0.0.1:PORT/database``."""
@@ -312,9 +315,10 @@ class MariaDBServer:
         """Create ``database`` and grant it to :attr:`user`; returns :meth:`sqlalchemy_uri`."""
         with self.connect() as connection, connection.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-            for host in ("%", "localhost"):
-                cursor.execute("CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", (self.user, host, self.password))
-                cursor.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@%s", (self.user, host))
+            for host in ("%", "localhost"):  # 'localhost' too, or an anonymous account may shadow '%'
+                account = (self.user, host)
+                cursor.execute("CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s", (*account, self.password))
+                cursor.execute(f"GRANT ALL PRIVILEGES ON `{database}`.* TO %s@%s", account)
         self.databases.append(database)
         return self.sqlalchemy_uri(database)
 
@@ -360,7 +364,8 @@ def mariadb_server(workdir: str | Path, *, timeout: float = READY_TIMEOUT) -> It
     port = free_port()
     command = [
         *(mariadbd, "--no-defaults", f"--datadir={datadir}", "--user=root", f"--bind-address={LOOPBACK}"),
-        *(f"--port={port}", f"--socket={datadir / 'my.sock'}", f"--pid-file={datadir / 'my.pid'}", "--skip-log-bin"),
+        *(f"--port={port}", f"--socket={datadir / 'my.sock'}", f"--pid-file={datadir / 'my.pid'}"),
+        "--skip-log-bin",
     ]
 
     def ready(server: ServerProcess) -> None:
@@ -424,5 +429,5 @@ def s3_server(workdir: str | Path, *, timeout: float = READY_TIMEOUT) -> Iterato
     url = f"http://{LOOPBACK}:{port}"
     command = [sys.executable, "-m", "moto.server", "-H", LOOPBACK, "-p", str(port)]
     log_path = Path(workdir).resolve() / f"moto-{port}.log"
-    with http_server_process("moto S3 server", command, log_path, f"{url}/", timeout=timeout) as proc:
+    with server_process("moto S3 server", command, log_path, ready=http_ready(f"{url}/", timeout)) as proc:
         yield S3Server(url, log_path, proc)

@@ -1,0 +1,1 @@
+"""Digits image classifier: the pipeline stages (ingest, prepare, train, evaluate) and MLflow tracking."""

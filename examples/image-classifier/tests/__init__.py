@@ -1,0 +1,1 @@
+"""Tests of the pipeline stages and the MLflow tracking step."""

@@ -1,0 +1,123 @@
+"""Shared pytest fixtures: the GitHub stand-in and real MLflow / MariaDB / S3 servers on loopback.
+
+Service fixtures are session-scoped (a server start costs seconds); a missing server binary turns
+into a skip. Add further fixtures below the existing sections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+from mlops_ci.sandbox import services
+from mlops_ci.sandbox.github import GitHubStandIn
+from mlops_ci.sandbox.github_state import GitHubState
+from mlops_ci.sandbox.project import make_project_repo
+
+T = TypeVar("T")
+
+TEST_TOKEN = "test-token"
+TEST_REPO = "acme/digits"
+# An MLflow client against a dead server retries for minutes by default: fail fast instead.
+MLFLOW_CLIENT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+
+
+def enter_service(stack: ExitStack, service: AbstractContextManager[T]) -> T:
+    """Enter a service context on ``stack``; a missing server binary skips the test."""
+    try:
+        return stack.enter_context(service)
+    except services.ServiceNotInstalled as error:
+        pytest.skip(str(error))
+        raise  # not reached: pytest.skip raises
+
+
+def seeded_github_state() -> GitHubState:
+    """``acme/digits`` with branches main (default) and develop; accepts ``test-token``."""
+    state = GitHubState()
+    state.add_repo(TEST_REPO, branches=["develop"])
+    state.add_token(TEST_TOKEN)
+    return state
+
+
+def github_http(github: GitHubStandIn, token: str | None = TEST_TOKEN) -> httpx.Client:
+    """An httpx client for the stand-in, authenticated with ``token`` (none: anonymous)."""
+    headers = {"Accept": "application/vnd.github+json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.Client(base_url=github.url, headers=headers, timeout=10)
+
+
+# -- GitHub stand-in ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(name="github_api")
+def fixture_github_api() -> Iterator[GitHubStandIn]:
+    """A fresh GitHub stand-in per test, seeded by :func:`seeded_github_state`."""
+    with GitHubStandIn(seeded_github_state(), token=TEST_TOKEN) as github:
+        yield github
+    assert not github.errors, f"the GitHub stand-in failed internally: {github.errors!r}"
+
+
+@pytest.fixture(name="github_client")
+def fixture_github_client(github_api: GitHubStandIn) -> Iterator[httpx.Client]:
+    """An httpx client for ``github_api`` authenticated with ``test-token``."""
+    with github_http(github_api) as client:
+        yield client
+
+
+# -- real servers ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(name="mlflow_client_env")
+def fixture_mlflow_client_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded MLflow client retries and timeouts for this test."""
+    for name, value in MLFLOW_CLIENT_ENV.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(name="mlflow_server", scope="session")
+def fixture_mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.MlflowServer]:
+    """An MLflow server with a sqlite backend and local proxied artifacts."""
+    with ExitStack() as stack:
+        yield enter_service(stack, services.mlflow_server(tmp_path_factory.mktemp("mlflow")))
+
+
+@pytest.fixture(name="mariadb_server", scope="session")
+def fixture_mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.MariaDBServer]:
+    """A MariaDB server (skips when ``mariadbd`` is not installed)."""
+    with ExitStack() as stack:
+        yield enter_service(stack, services.mariadb_server(tmp_path_factory.mktemp("mariadb")))
+
+
+@pytest.fixture(name="mlflow_server_mariadb", scope="session")
+def fixture_mlflow_server_mariadb(
+    tmp_path_factory: pytest.TempPathFactory, mariadb_server: services.MariaDBServer
+) -> Iterator[services.MlflowServer]:
+    """An MLflow server whose backend store is database ``mlflow`` on :func:`mariadb_server`."""
+    backend_uri = mariadb_server.create_database("mlflow")
+    workdir = tmp_path_factory.mktemp("mlflow-mariadb")
+    with ExitStack() as stack:
+        yield enter_service(stack, services.mlflow_server(workdir, backend_uri))
+
+
+@pytest.fixture(name="s3_server", scope="session")
+def fixture_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.S3Server]:
+    """An in-memory S3 stand-in (moto)."""
+    with ExitStack() as stack:
+        yield enter_service(stack, services.s3_server(tmp_path_factory.mktemp("s3")))
+
+
+# -- scratch project repositories ------------------------------------------------------------------
+
+
+@pytest.fixture(name="project_repo")
+def fixture_project_repo(tmp_path: Path) -> Path:
+    """A scratch project repo: the example plus our caller templates, branches main and develop."""
+    return make_project_repo(tmp_path / "digits", ROOT)

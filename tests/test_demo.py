@@ -1,0 +1,26 @@
+"""The README's first command: the demo plays the whole story and stops everything it started."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mlops_ci.cli import main
+from mlops_ci.sandbox.services import group_members
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_plays_the_story(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0
+    summary = (out / "summary.md").read_text()
+    printed = capsys.readouterr().out
+    assert summary in printed
+    assert summary.count("as expected") == 4 and "UNEXPECTED" not in summary
+    assert "`policy/branch-policy/branch-policy` | failure" in summary  # the refused PR
+    state = json.loads((out / "github-state.json").read_text())
+    pulls = next(iter(state["repos"].values()))["pulls"]
+    assert [pull["merged_at"] is not None for pull in pulls.values()] == [True, False, True]
+    assert (out / "mlflow").is_dir()
