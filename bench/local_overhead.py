@@ -13,6 +13,7 @@ Prints one table, every figure measured in this run on this machine (medians of 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -88,6 +89,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    # The bare commands use this environment's `python` and `dvc`, as the workflow steps do.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     with tempfile.TemporaryDirectory(prefix="mlops-ci-bench-") as tmp:
         scratch = Path(tmp)
         repo = make_project_repo(scratch / "digits", ROOT)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Static gates. Runs every gate, prints a summary, exits 1 if any gate failed (2 on a usage error).
-#   bash dev/lint.sh [GATE...]     GATE: zizmor schemas actionlint shellcheck pylint vulture (default: all)
+#   bash dev/lint.sh [GATE...]     GATE: zizmor schemas actionlint shellcheck runblocks pylint vulture
+#                                  (default: all)
 # LINT_DIR=DIR lints another tree (a sample) with this repo's tools and configs (default: the repo).
 # The gate_* functions are called by name ("gate_$gate"): shellcheck can't see it.
 # shellcheck disable=SC2317
 set -uo pipefail
 # shellcheck source=dev/lib.sh
 source "$(dirname "$0")/lib.sh"
-ALL_GATES=(zizmor schemas actionlint shellcheck pylint vulture)
+ALL_GATES=(zizmor schemas actionlint shellcheck runblocks pylint vulture)
 PROPS_SCHEMA=$ROOT/tools/schemas/workflow-template-properties.schema.json
 
 ensure_venv || exit 1
@@ -81,6 +82,17 @@ gate_shellcheck() {
   ((${#files[@]})) || { echo "no shell scripts"; return 0; }
   echo "${#files[@]} file(s)"
   shellcheck -x "${files[@]}"
+}
+
+# The bash/sh `run:` scripts of workflows, templates, actions and shims (the wasm actionlint can't).
+gate_runblocks() {
+  local shims
+  shopt -s nullglob
+  shims=(scripts/mlops_ci/shims/*/*/action.yml scripts/mlops_ci/shims/*/*/action.yaml)
+  shopt -u nullglob
+  local files=("${workflows[@]}" "${templates[@]}" "${actions[@]}" "${shims[@]}")
+  ((${#files[@]})) || { echo "no workflows, templates or actions"; return 0; }
+  "$VENV/bin/python" "$ROOT/tools/run_blocks.py" "${files[@]}"
 }
 
 gate_pylint() {

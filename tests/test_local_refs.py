@@ -6,6 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.local import refs
@@ -68,7 +69,8 @@ def test_every_shipped_shim_is_a_composite_action():
     shims = sorted(refs.SHIMS_DIR.glob("*/*/action.yml"))
     assert shims, "no shims shipped"
     for shim in shims:
-        assert "using: composite" in shim.read_text(encoding="utf-8"), shim
+        action = yaml.safe_load(shim.read_text(encoding="utf-8"))
+        assert action["runs"]["using"] == "composite" and action["description"], shim
 
 
 def test_every_third_party_action_we_use_has_a_shim():
