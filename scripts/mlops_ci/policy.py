@@ -28,6 +28,7 @@ import yaml
 
 from mlops_ci import gha
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
+from mlops_ci.text import md_escape, show
 
 DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "policy.schema.json"
@@ -131,23 +132,6 @@ class RuleResult:
 
 
 # --- untrusted text -----------------------------------------------------------------------------
-
-def show(text: str, limit: int = 120) -> str:
-    """Quote untrusted text for a message: control characters escaped, long text cut."""
-    cut = text if len(text) <= limit else text[:limit] + "..."
-    shown = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                    for ch in cut)
-    return f"'{shown}'"
-
-
-def md_escape(text: str) -> str:
-    """Text for a Markdown table cell: one line, no markup, no HTML, no cell breaks."""
-    text = " ".join(text.splitlines())
-    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for char in "|`*_[]~":
-        text = text.replace(char, "\\" + char)
-    return text
-
 
 # --- loading the policy -------------------------------------------------------------------------
 
