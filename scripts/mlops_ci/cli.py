@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "mlops_ci.local.command",
     "mlops_ci.policy",
     "mlops_ci.demo",
+    "mlops_ci.deps",
 )
 
 
