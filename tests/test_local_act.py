@@ -22,6 +22,8 @@ def test_log_folds_reusable_workflow_callers_into_their_jobs():
         line(job="call/reuse.yml/one", jobID="one", msg="step"),
         line(job="call/reuse.yml/one", jobID="one", command="summary", content="## hi\n"),
         line(job="call/reuse.yml/one", jobID="one", command="error", arg="bad thing"),
+        line(job="call/reuse.yml/one", jobID="one", command="error", arg="unused", kvPairs={"file": "a.py", "line": "3"}),
+        line(job="call/reuse.yml/one", jobID="one", command="error", arg="no line", kvPairs={"file": "b.py"}),
         line(job="call/reuse.yml/one", jobID="one", jobResult="failure"),
         line(job="pr.yml/alone", jobID="alone", msg="never finished"),
         "not json",
@@ -31,9 +33,10 @@ def test_log_folds_reusable_workflow_callers_into_their_jobs():
     jobs = act.read_log(log, seen.append)
     assert list(jobs) == ["call/reuse.yml/one", "pr.yml/alone"]
     one = jobs["call/reuse.yml/one"]
-    assert (one.result, one.summary, one.errors) == ("failure", "## hi\n", ["bad thing"])
+    assert (one.result, one.summary) == ("failure", "## hi\n")
+    assert one.errors == ["bad thing", "a.py:3: unused", "b.py: no line"]
     assert one.seconds >= 0 and jobs["pr.yml/alone"].result == "unknown"
-    assert len(seen) == 7
+    assert len(seen) == 9
 
 
 def test_dotenv_escapes_quotes_newlines_and_backslashes():

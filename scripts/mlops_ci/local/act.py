@@ -97,10 +97,19 @@ def read_log(lines: Iterable[str], on_entry: Callable[[dict], None] | None = Non
         if entry.get("command") == "summary":
             job.summary += entry.get("content", "")
         elif entry.get("command") == "error":
-            job.errors.append(str(entry.get("arg", entry.get("msg", ""))).strip())
+            job.errors.append(_annotation_text(entry))
         if "jobResult" in entry:
             job.result = entry["jobResult"]
     return _fold_callers(jobs)
+
+
+def _annotation_text(entry: dict) -> str:
+    """An `::error file=F,line=N::message` command as `F:N: message` (the message alone without a file)."""
+    message = str(entry.get("arg", entry.get("msg", ""))).strip()
+    where = entry.get("kvPairs") or {}
+    if "file" not in where:
+        return message
+    return f"{where['file']}:{where['line']}: {message}" if "line" in where else f"{where['file']}: {message}"
 
 
 def _fold_callers(jobs: dict[str, JobResult]) -> dict[str, JobResult]:
