@@ -14,8 +14,8 @@ from mlops_ci.errors import CheckFailed, MlopsCiError
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # pylint: disable=protected-access
 
 
-def test_every_command_module_is_registered():
-    assert len(COMMANDS) == len(COMMAND_MODULES)
+def test_every_command_module_adds_a_command():
+    assert len(COMMANDS) >= len(COMMAND_MODULES)
 
 
 @pytest.mark.parametrize("command", COMMANDS)

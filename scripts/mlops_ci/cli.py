@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "mlops_ci.policy",
     "mlops_ci.demo",
     "mlops_ci.deps",
+    "mlops_ci.docker_test",
 )
 
 
