@@ -19,9 +19,11 @@ from mlops_ci.errors import EXIT_USAGE, MlopsCiError
 COMMAND_MODULES = (
     "mlops_ci.local.command",
     "mlops_ci.policy",
+    "mlops_ci.protect",
     "mlops_ci.demo",
     "mlops_ci.deps",
     "mlops_ci.docker_test",
+    "mlops_ci.comment",
 )
 
 
