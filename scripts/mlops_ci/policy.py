@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import yaml
 
 from mlops_ci import gha
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
+from mlops_ci.github import GitHubClient, repo_path
 from mlops_ci.text import md_escape, show
 
 DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
@@ -490,7 +492,38 @@ def _emit(violation: Violation) -> None:
 _ICONS = {PASS: "✅ pass", FAIL: "❌ fail", SKIP: "➖ skip"}
 
 
-def summary_markdown(policy: Policy, base: str, head: str, results: list[RuleResult]) -> str:
+def review_counts(reviews: list[dict]) -> tuple[int, int]:
+    """(approved, changes requested), counting each reviewer's latest decisive review (oldest first in)."""
+    latest: dict[str, str] = {}
+    for review in reviews:
+        if review.get("state") in ("APPROVED", "CHANGES_REQUESTED", "DISMISSED"):
+            latest[review["user"]["login"]] = review["state"]
+    states = list(latest.values())
+    return states.count("APPROVED"), states.count("CHANGES_REQUESTED")
+
+
+def approvals_row(event_path: str | None) -> str:
+    """The summary's approvals row: the review state this check can see (with a token), else a note.
+
+    Informational only: branch protection enforces the approval, and a review submitted later does not
+    re-run this check.
+    """
+    if event_path is None or not any(os.environ.get(name) for name in ("GITHUB_TOKEN", "GH_TOKEN")):
+        return f"| approvals | ➖ not checked here | {APPROVALS_NOTE} |"
+    try:
+        payload = json.loads(Path(event_path).read_text(encoding="utf-8"))
+        number, repo = payload["pull_request"]["number"], payload["repository"]["full_name"]
+        with GitHubClient.from_env(tries=2) as github:
+            reviews = github.paginate(repo_path(repo, "pulls", number, "reviews"))
+    except (MlopsCiError, KeyError, TypeError) as error:
+        return f"| approvals | ➖ unknown | could not read the reviews ({md_escape(str(error))}); {APPROVALS_NOTE} |"
+    approved, changes = review_counts(reviews)
+    icon = "✅" if approved and not changes else "⏳"
+    return f"| approvals | {icon} {approved} approved, {changes} changes requested | {APPROVALS_NOTE} |"
+
+
+def summary_markdown(policy: Policy, base: str, head: str, results: list[RuleResult],
+                     approvals: str | None = None) -> str:
     """The job summary: base/head, then a rule | result | detail table. Untrusted text is escaped."""
     failed = [result for result in results if result.outcome == FAIL]
     verdict = f"❌ {len(failed)} rule(s) violated" if failed else "✅ allowed"
@@ -501,7 +534,7 @@ def summary_markdown(policy: Policy, base: str, head: str, results: list[RuleRes
     for result in results:
         detail = str(result.violation) if result.violation else result.detail
         lines.append(f"| {result.rule} | {_ICONS[result.outcome]} | {md_escape(detail)} |")
-    lines.append(f"| approvals | ➖ not checked here | {APPROVALS_NOTE} |")
+    lines.append(approvals or approvals_row(None))
     return "\n".join(lines) + "\n"
 
 
@@ -514,7 +547,7 @@ def run_check(args: argparse.Namespace) -> int:
     for violation in violations:
         _emit(violation)
     if gha.in_actions():
-        gha.append_summary(summary_markdown(policy, base, head, results))
+        gha.append_summary(summary_markdown(policy, base, head, results, approvals_row(args.event)))
     pr = f"{show(head)} -> {show(base)}"
     if violations:
         print(f"policy: pull request {pr} refused: {len(violations)} rule(s) violated")
