@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "mlops_ci.demo",
     "mlops_ci.deps",
     "mlops_ci.docker_test",
+    "mlops_ci.quality",
+    "mlops_ci.report",
     "mlops_ci.comment",
 )
 

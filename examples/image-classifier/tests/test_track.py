@@ -81,7 +81,9 @@ def test_logs_a_run_and_registers_a_tagged_version(tiny_project, monkeypatch, ca
     client = mlflow.MlflowClient()
     run = client.get_run(result["run_id"])
     assert client.get_experiment(run.info.experiment_id).name == "digits-classifier"
-    assert run.data.params["train.lr"] == "0.01" and run.data.params["prepare.on_issue.duplicate"] == "drop"
+    params = yaml.safe_load((tiny_project / "params.yaml").read_text(encoding="utf-8"))
+    assert run.data.params["train.lr"] == str(params["train"]["lr"])
+    assert run.data.params["prepare.on_issue.duplicate"] == params["prepare"]["on_issue"]["duplicate"]
     assert sorted(run.data.metrics) == ["accuracy", "curve.train_loss", "curve.val_accuracy", "f1",
                                         "precision", "recall"]
     assert len(client.get_metric_history(run.info.run_id, "curve.val_accuracy")) == 3

@@ -86,7 +86,8 @@ def read_log(lines: Iterable[str], on_entry: Callable[[dict], None] | None = Non
             continue
         if on_entry:
             on_entry(entry)
-        name = entry.get("job")
+        # act pads job names to align its text log when a workflow has several jobs.
+        name = (entry.get("job") or "").strip()
         if not name:
             continue
         job = jobs.setdefault(name, JobResult(name, entry.get("jobID", "")))
