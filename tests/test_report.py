@@ -423,7 +423,7 @@ def test_markdown_of_the_canned_report():
     markdown, dropped = report_render.render(canned_report(links={"workflow_run": "https://ci/run/1",
                                                                   "artifacts": "https://ci/run/1#artifacts"}))
     assert dropped == []
-    assert markdown.startswith("<!-- mlops-ci:report -->\n## 📊 Model report\n\n✅ **Better** than base `develop` "
+    assert markdown.startswith("## 📊 Model report\n\n✅ **Better** than base `develop` "
                                "(all 4 metrics better) · ❔ Champion: n/a\n")
     assert "| accuracy | 0.9694 | 0.9804 | ▲ +0.0110 (+1.14%) ✅ | n/a |" in markdown
     assert "| `train.lr` | `0.01` | `0.02` |" in markdown
@@ -576,7 +576,7 @@ def test_500_metrics_and_20_plots_fit_with_whole_tables():
            "detail" in markdown
     assert table_problems(markdown) == []
     assert markdown.count("```") % 2 == 0
-    assert markdown.startswith("<!-- mlops-ci:report -->\n## 📊 Model report\n\n⚖️ **Mixed**")
+    assert markdown.startswith("## 📊 Model report\n\n⚖️ **Mixed**")
     assert markdown.rstrip().endswith("</sub>")
     assert len(document["metrics"]) == 500 and len(document["plots"]) == 20
     assert elapsed < 5

@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "mlops_ci.quality",
     "mlops_ci.report",
     "mlops_ci.comment",
+    "mlops_ci.train",
 )
 
 

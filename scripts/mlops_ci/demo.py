@@ -79,7 +79,8 @@ class Story:
         started = time.monotonic()
         code = cli.main(["local", *local_args, "--repo", str(self.repo), "--repository", SLUG,
                          "--out", str(out), "--github-api-url", self.github.url,
-                         "--mlflow-tracking-uri", self.mlflow_url, "--secret", "GITHUB_TOKEN"])
+                         "--var", f"MLFLOW_TRACKING_URI={self.mlflow_url}", "--secret", "GITHUB_TOKEN",
+                         "--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=2", "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=20"])
         result = out / "result.json"
         jobs = json.loads(result.read_text(encoding="utf-8"))["jobs"] if result.exists() else []
         outcome = Outcome(title, expected, code, time.monotonic() - started, jobs)
@@ -112,6 +113,23 @@ def play(story: Story) -> None:
     story.run("Merge pushed to main", EXIT_OK, "push", "--branch", "main")
 
 
+def registered_versions(mlflow_url: str) -> list[tuple[str, str, str, list[str]]]:
+    """(model, version, PR, aliases) of every registered model version, oldest first."""
+    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # ~1 s import
+
+    client = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
+    rows = []
+    for model in client.search_registered_models():
+        aliases: dict[str, list[str]] = {}
+        for alias, version in model.aliases.items():
+            aliases.setdefault(str(version), []).append(alias)
+        for version in sorted(client.search_model_versions(f"name = '{model.name}'"),
+                              key=lambda v: int(v.version)):
+            rows.append((model.name, str(version.version), version.tags.get("mlops_ci.pr", ""),
+                         aliases.get(str(version.version), [])))
+    return rows
+
+
 def summary(story: Story) -> str:
     """The closing summary (Markdown): each step and job with its result and time, where to look."""
     lines = ["# mlops-ci demo", "", "| step | job | result | time |", "|---|---|---|---|"]
@@ -119,11 +137,22 @@ def summary(story: Story) -> str:
         mark = "as expected" if outcome.as_expected else f"UNEXPECTED (exit {outcome.code})"
         lines.append(f"| {outcome.title} | | {mark} | {outcome.seconds:.1f} s |")
         lines += [f"| | `{job['name']}` | {job['result']} | {job['seconds']:.1f} s |" for job in outcome.jobs]
-    comments = {number: len(story.github.state.repo(SLUG).comments_on(number))
-                for number in story.github.state.repo(SLUG).pulls}
+    remote = story.github.state.repo(SLUG)
+    comments = story.out / "comments"
+    comments.mkdir(exist_ok=True)
+    lines += ["", "## The reviewer's PR comments", ""]
+    for number in remote.pulls:
+        for comment in remote.comments_on(number):
+            path = comments / f"pr-{number}-comment-{comment.id}.md"
+            path.write_text(comment.body, encoding="utf-8")
+            lines.append(f"- PR #{number}: `{path}`")
+    if not any(remote.comments_on(number) for number in remote.pulls):
+        lines.append("- none")
+    lines += ["", "## Model registry", "", "| model | version | from PR | aliases |", "|---|---|---|---|"]
+    lines += [f"| {name} | {version} | #{pr} | {', '.join(aliases) or '-'} |"
+              for name, version, pr, aliases in registered_versions(story.mlflow_url)]
     lines += ["", f"- project repository: `{story.repo}`",
               f"- GitHub stand-in state (PRs, comments): `{story.out / 'github-state.json'}`",
-              f"- PR comments posted: {sum(comments.values())}",
               f"- MLflow server (stopped now; its database stays): `{story.out / 'mlflow'}`",
               f"- runs (logs, job summaries, artifacts): `{story.out / 'runs'}`"]
     return "\n".join(lines) + "\n"
@@ -145,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
         server = stack.enter_context(mlflow_server(out / "mlflow"))
         github = stack.enter_context(GitHubStandIn(state, token=TOKEN, state_file=out / "github-state.json"))
         repo = project.make_project_repo(out / "project", source, slug=SLUG)
+        print("=== Preparing the project: data in the DVC remote, develop trained once", flush=True)
+        project.seed_dvc_remote(repo, out / "dvc-remote")
         story = Story(out, repo, github, server.url)
         play(story)
         text = summary(story)

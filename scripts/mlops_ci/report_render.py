@@ -23,7 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
                                  Verdict)
 
 COMMENT_LIMIT = 65_536           # GitHub's limit on an issue or pull-request comment body
-MARKER = "<!-- mlops-ci:report -->"
 COARSE_POINTS = 12               # points per chart once plot point detail is dropped
 MAX_MATRIX_LABELS = 20           # wider confusion matrices become a list of the top confusions
 TOP_CONFUSIONS = 15
@@ -161,7 +160,7 @@ def verdict_text(report: Report) -> str:
 def verdict_block(report: Report) -> str:
     """The heading and the one-line verdict."""
     line = f"{_phrase(report.vs_base, 'base ' + code(report.base), True)} · {_champion_phrase(report, True)}"
-    return f"{MARKER}\n## 📊 Model report\n\n{line}\n"
+    return f"## 📊 Model report\n\n{line}\n"
 
 
 def warnings_block(warnings: Sequence[str]) -> str:

@@ -95,7 +95,8 @@ def read_log(lines: Iterable[str], on_entry: Callable[[dict], None] | None = Non
         stamp = time.monotonic()
         job.started = stamp if job.started is None else job.started
         job.finished = stamp
-        if entry.get("command") == "summary":
+        # act repeats a composite action's summary at each nesting level: keep the top-level step's.
+        if entry.get("command") == "summary" and len(entry.get("stepID") or [None]) == 1:
             job.summary += entry.get("content", "")
         elif entry.get("command") == "error":
             job.errors.append(_annotation_text(entry))

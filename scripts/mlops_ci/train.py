@@ -1,0 +1,321 @@
+"""`mlops-ci train plan|run`: decide whether a PR needs training, then train, track and register.
+
+plan   cheap, no data, no secrets: does the change (BASE...HEAD) touch a pipeline input? dvc.yaml,
+       dvc.lock, a `.dvc` data file, a stage's dependency, or a param a stage declares. A PR that
+       touches only docs never wakes a GPU runner.
+run    on the training runner: log the GPUs seen; `dvc repro --pull` (stages already run anywhere are
+       restored from the run-cache instead of retrained); `dvc push --run-cache`; the project's track
+       command logs the run to MLflow and registers the model; the version gets mlops-ci's tags (PR,
+       commit, branch, workflow run) so promotion can find it; metrics and plots are exported for
+       the report job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlops_ci import gha
+from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
+
+# Bounded MLflow client retries for the track command when the caller set none (the client's own
+# defaults take about four minutes to give up on a dead server).
+MLFLOW_CLIENT_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+VERSION_TAGS = ("mlops_ci.pr", "mlops_ci.commit", "mlops_ci.branch", "mlops_ci.run_url")
+
+
+# --- plan -------------------------------------------------------------------------------------------
+
+@dataclass
+class Pipeline:
+    """What a change can touch: dependency paths, declared params per params file, tracked data."""
+
+    deps: set[str] = field(default_factory=set)
+    params: dict[str, set[str]] = field(default_factory=dict)
+
+
+def read_pipeline(dvc_yaml: str) -> Pipeline:
+    """Stage dependencies and declared params of a dvc.yaml text."""
+    try:
+        document = yaml.safe_load(dvc_yaml) or {}
+    except yaml.YAMLError as error:
+        raise MlopsCiError(f"malformed dvc.yaml: {error}") from error
+    pipeline = Pipeline()
+    for stage in (document.get("stages") or {}).values():
+        pipeline.deps.update(str(dep).rstrip("/") for dep in stage.get("deps") or [])
+        for entry in stage.get("params") or []:
+            if isinstance(entry, dict):
+                for params_file, keys in entry.items():
+                    pipeline.params.setdefault(params_file, set()).update(keys or [])
+            else:
+                pipeline.params.setdefault("params.yaml", set()).add(str(entry))
+    return pipeline
+
+
+def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(node, dict):
+        return {prefix: node}
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        flat.update(_flatten(value, f"{prefix}{key}."))
+    return {key.rstrip("."): value for key, value in flat.items()}
+
+
+def changed_params(keys: set[str], before: str | None, after: str | None) -> list[str]:
+    """The params under the declared keys (dotted names or whole sections) whose values differ
+    between two params texts, as dotted names."""
+    old, new = _flatten(yaml.safe_load(before or "") or {}), _flatten(yaml.safe_load(after or "") or {})
+    changed = set()
+    for name in old.keys() | new.keys():
+        declared = any(name == key or name.startswith(key + ".") for key in keys)
+        if declared and old.get(name) != new.get(name):
+            changed.add(name)
+    return sorted(changed)
+
+
+def reasons_to_train(pipeline: Pipeline, changed_files: list[str],
+                     params_text: dict[str, tuple[str | None, str | None]]) -> list[str]:
+    """Why the change needs the pipeline to run; empty when it touches no pipeline input."""
+    reasons = []
+    for path in changed_files:
+        if path in ("dvc.yaml", "dvc.lock"):
+            reasons.append(f"{path} changed")
+        elif path.endswith(".dvc"):
+            reasons.append(f"data changed: {path}")
+        elif any(path == dep or path.startswith(dep + "/") for dep in pipeline.deps):
+            reasons.append(f"dependency changed: {path}")
+    for params_file, keys in sorted(pipeline.params.items()):
+        before, after = params_text.get(params_file, (None, None))
+        reasons += [f"param changed: {key}" for key in changed_params(keys, before, after)]
+    return reasons
+
+
+def _git(repo: Path, *args: str, check: bool = True) -> str | None:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False, timeout=120)
+    if done.returncode != 0:
+        if not check:
+            return None
+        detail = (done.stderr.strip().splitlines() or [str(done.returncode)])[-1]
+        raise MlopsCiError(f"git {' '.join(args)}: {detail}", where=str(repo))
+    return done.stdout
+
+
+def plan(repo: Path, base: str) -> list[str]:
+    """The reasons to train for the change from `base` to HEAD in `repo` (a DVC project folder)."""
+    if not (repo / "dvc.yaml").is_file():
+        raise MlopsCiError("no dvc.yaml: not a DVC pipeline", where=str(repo))
+    if _git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False) is None:
+        raise MlopsCiError(f"no base revision {base!r} (fetch it: actions/checkout with fetch-depth: 0)",
+                           where=str(repo))
+    prefix = (_git(repo, "rev-parse", "--show-prefix") or "").strip()
+    changed = [name[len(prefix):] for name in
+               (_git(repo, "diff", "--name-only", f"{base}...HEAD", "--", ".") or "").splitlines()
+               if name.startswith(prefix)]
+    pipeline = read_pipeline((repo / "dvc.yaml").read_text(encoding="utf-8"))
+    params_text = {name: (_git(repo, "show", f"{base}:{prefix}{name}", check=False),
+                          (repo / name).read_text(encoding="utf-8") if (repo / name).is_file() else None)
+                   for name in pipeline.params}
+    return reasons_to_train(pipeline, changed, params_text)
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    """Handler of `mlops-ci train plan`: outputs `train` (true/false) and `reasons`."""
+    reasons = plan(Path(args.repo), args.base)
+    needed = bool(reasons)
+    gha.set_output("train", "true" if needed else "false")
+    gha.set_output("reasons", "\n".join(reasons))
+    if needed:
+        text = f"training needed ({len(reasons)} reason(s)): " + "; ".join(reasons[:10])
+        summary = "### train plan: 🏋️ training needed\n\n" + "\n".join(f"- {r}" for r in reasons[:50])
+    else:
+        text = f"no pipeline input changed since {args.base}: training skipped"
+        summary = f"### train plan: 💤 skipped\n\nNo pipeline input changed since `{args.base}`."
+    print(f"train plan: {text}")
+    gha.append_summary(summary)
+    return EXIT_OK
+
+
+# --- run --------------------------------------------------------------------------------------------
+
+_STAGE_RAN = re.compile(r"Running stage '([^']+)'")
+_STAGE_RESTORED = re.compile(r"Stage '([^']+)' is cached - skipping run")
+_STAGE_UNCHANGED = re.compile(r"Stage '([^']+)' didn't change, skipping")
+
+
+def stage_outcomes(log: str) -> dict[str, str]:
+    """Each stage's fate in a `dvc repro` log: ran, restored (from the run-cache) or unchanged."""
+    outcomes: dict[str, str] = {}
+    for pattern, outcome in ((_STAGE_RAN, "ran"), (_STAGE_RESTORED, "restored"),
+                             (_STAGE_UNCHANGED, "unchanged")):
+        for match in pattern.finditer(log):
+            outcomes[match.group(1)] = outcome
+    return outcomes
+
+
+def gpus_seen() -> list[str]:
+    """The GPUs nvidia-smi lists (name, memory, driver); empty without one."""
+    if shutil.which("nvidia-smi") is None:
+        return []
+    done = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
+                           "--format=csv,noheader"], capture_output=True, text=True, check=False, timeout=60)
+    return [line.strip() for line in done.stdout.splitlines() if line.strip()] if done.returncode == 0 else []
+
+
+def _dvc(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    print(f"$ dvc {' '.join(args)}", flush=True)
+    done = subprocess.run(["dvc", *args], cwd=repo, capture_output=True, text=True, check=False)
+    print(done.stdout + done.stderr, end="", flush=True)
+    return done
+
+
+def has_remote(repo: Path) -> bool:
+    """True when the DVC project has a default remote to pull from and push to."""
+    done = subprocess.run(["dvc", "remote", "default"], cwd=repo, capture_output=True, text=True, check=False)
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def track_env(environ: dict[str, str], pr: str | None, output: Path) -> dict[str, str]:
+    """The track command's environment: bounded MLflow retries unless set, the PR, the output file."""
+    env = {**MLFLOW_CLIENT_DEFAULTS, **environ, "MLOPS_CI_TRACK_OUTPUT": str(output)}
+    if pr:
+        env["MLOPS_CI_PR_NUMBER"] = pr
+    return env
+
+
+def version_tags(environ: dict[str, str], pr: str | None) -> dict[str, str]:
+    """The tags mlops-ci keeps on every model version it registers (what promotion looks up)."""
+    tags = {"mlops_ci.commit": environ.get("GITHUB_SHA", ""),
+            "mlops_ci.branch": environ.get("GITHUB_HEAD_REF") or environ.get("GITHUB_REF_NAME", ""),
+            "mlops_ci.pr": pr or ""}
+    if all(environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")):
+        tags["mlops_ci.run_url"] = (f"{environ['GITHUB_SERVER_URL']}/{environ['GITHUB_REPOSITORY']}"
+                                    f"/actions/runs/{environ['GITHUB_RUN_ID']}")
+    return {name: value for name, value in tags.items() if value}
+
+
+def track(repo: Path, command: str, pr: str | None) -> dict[str, Any]:
+    """Run the project's track command; the run id, model name and version it reports."""
+    with tempfile.TemporaryDirectory() as scratch:
+        output = Path(scratch) / "track.json"
+        done = subprocess.run(shlex.split(command), cwd=repo, env=track_env(dict(os.environ), pr, output),
+                              capture_output=True, text=True, check=False)
+        print(done.stdout + done.stderr, end="", flush=True)
+        if done.returncode != 0:
+            detail = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or ["no output"])[-1]
+            raise MlopsCiError(f"the track command failed (exit {done.returncode}): {detail}",
+                               where=os.environ.get("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"))
+        if not output.is_file():
+            raise MlopsCiError("the track command wrote no result: it must write "
+                               '{"run_id", "model_name", "model_version"} JSON to $MLOPS_CI_TRACK_OUTPUT')
+        return json.loads(output.read_text(encoding="utf-8"))
+
+
+def tag_version(result: dict[str, Any], tags: dict[str, str]) -> None:
+    """Make sure the registered version carries mlops-ci's tags (idempotent)."""
+    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # ~1 s import
+
+    client = MlflowClient()
+    for name, value in tags.items():
+        client.set_model_version_tag(result["model_name"], str(result["model_version"]), name, value)
+
+
+def export_outputs(repo: Path, destination: Path) -> list[str]:
+    """Copy the pipeline's metrics and plots files (as dvc.yaml declares them) for the report job."""
+    document = yaml.safe_load((repo / "dvc.yaml").read_text(encoding="utf-8")) or {}
+    paths: set[str] = {"dvc.lock"}
+    for stage in (document.get("stages") or {}).values():
+        for kind in ("metrics", "plots"):
+            for entry in stage.get(kind) or []:
+                paths.add(next(iter(entry)) if isinstance(entry, dict) else str(entry))
+    copied = []
+    for path in sorted(paths):
+        source = repo / path
+        if source.is_file():
+            (destination / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / path)
+            copied.append(path)
+        elif source.is_dir():
+            shutil.copytree(source, destination / path, dirs_exist_ok=True)
+            copied.append(path)
+    return copied
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handler of `mlops-ci train run`."""
+    repo = Path(args.repo)
+    if not (repo / "dvc.yaml").is_file():
+        raise MlopsCiError("no dvc.yaml: not a DVC pipeline", where=str(repo))
+    gpus = gpus_seen()
+    print("GPUs: " + ("; ".join(gpus) if gpus else "none seen (nvidia-smi absent or silent): the CPU trains"))
+    remote = has_remote(repo)
+    repro = _dvc(repo, "repro", *(["--pull"] if remote else []), *args.targets)
+    stages = stage_outcomes(repro.stdout + repro.stderr)
+    if repro.returncode != 0:
+        gha.report("error", "dvc repro failed: " + (repro.stderr.strip().splitlines() or ["see the log"])[-1])
+        return EXIT_REFUSED
+    if remote:
+        push = _dvc(repo, "push", "--run-cache")
+        if push.returncode != 0:
+            raise MlopsCiError("dvc push --run-cache failed: " + (push.stderr.strip().splitlines() or ["?"])[-1])
+    result: dict[str, Any] = {}
+    pr = args.pr or None
+    if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
+        result = track(repo, args.track_command, pr)
+        if result.get("model_name") and result.get("model_version"):
+            tag_version(result, version_tags(dict(os.environ), pr))
+    else:
+        print("MLFLOW_TRACKING_URI not set (or no --track-command): the run is not tracked")
+    if args.export:
+        export_outputs(repo, Path(args.export))
+    for name in ("run_id", "model_name", "model_version"):
+        gha.set_output(name.replace("_", "-"), str(result.get(name) or ""))
+    ran = sorted(stage for stage, outcome in stages.items() if outcome == "ran")
+    gha.set_output("stages-ran", " ".join(ran))
+    gha.append_summary(train_summary(gpus, stages, result, remote))
+    print(f"train: {len(ran)} stage(s) ran, {len(stages) - len(ran)} restored or unchanged; "
+          f"model {result.get('model_name', '-')} version {result.get('model_version', '-')}")
+    return EXIT_OK
+
+
+def train_summary(gpus: list[str], stages: dict[str, str], result: dict[str, Any], remote: bool) -> str:
+    """The train job's summary: hardware, what each stage did, what was registered."""
+    icons = {"ran": "🏋️ ran", "restored": "♻️ restored from the run-cache", "unchanged": "✔️ unchanged"}
+    lines = ["### train", "", f"**GPUs:** {'; '.join(gpus) if gpus else 'none seen: trained on the CPU'}  ",
+             f"**DVC remote:** {'pulled from and pushed to (run-cache included)' if remote else 'none configured'}",
+             "", "| stage | outcome |", "|---|---|"]
+    lines += [f"| {stage} | {icons[outcome]} |" for stage, outcome in sorted(stages.items())]
+    if result:
+        lines += ["", f"**MLflow run:** `{result.get('run_id')}` · **model:** `{result.get('model_name')}` "
+                      f"version **{result.get('model_version')}**"]
+    return "\n".join(lines) + "\n"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `mlops-ci train plan|run` to the CLI."""
+    parser = subparsers.add_parser("train", help="decide whether to train; train, track and register",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="train_command", metavar="plan|run", required=True)
+    plan_parser = commands.add_parser("plan", help="does the change touch a pipeline input?")
+    plan_parser.add_argument("--base", required=True, help="the revision the PR merges into (e.g. origin/develop)")
+    plan_parser.add_argument("--repo", default=".", help="the DVC project folder (default .)")
+    plan_parser.set_defaults(handler=run_plan)
+    run_parser = commands.add_parser("run", help="dvc repro --pull, dvc push --run-cache, track, register")
+    run_parser.add_argument("targets", nargs="*", help="dvc repro targets (default: the whole pipeline)")
+    run_parser.add_argument("--repo", default=".", help="the DVC project folder (default .)")
+    run_parser.add_argument("--track-command", default="python -m src.track",
+                            help="logs the run to MLflow and registers the model; writes its result JSON "
+                                 "to $MLOPS_CI_TRACK_OUTPUT (default: python -m src.track)")
+    run_parser.add_argument("--pr", help="the PR number, for tags (default: none)")
+    run_parser.add_argument("--export", metavar="DIR", help="copy metrics, plots and dvc.lock here")
+    run_parser.set_defaults(handler=run_train)

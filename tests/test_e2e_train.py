@@ -1,0 +1,124 @@
+"""End to end: a PR's training through the caller template, our reusable train workflow and its
+composite actions, run by act against a real MLflow server, a DVC remote and the GitHub stand-in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from mlops_ci.cli import main
+from mlops_ci.local.git import git
+from mlops_ci.sandbox.project import commit_change, make_project_repo, seed_dvc_remote
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[1]
+REPO = "acme/digits"
+BRANCH = "feature/PROJ-5-faster-lr"
+
+
+@pytest.fixture(name="trained_develop", scope="module")
+def fixture_trained_develop(tmp_path_factory) -> Path:
+    """The project with a local DVC remote holding the data and develop's trained outputs
+    (run-cache included), as the team's object store would after develop's last training."""
+    work = tmp_path_factory.mktemp("train-e2e")
+    repo = make_project_repo(work / "digits", ROOT, slug=REPO)
+    seed_dvc_remote(repo, work / "dvc-remote")
+    assert not git(repo, "status", "--porcelain"), "the committed dvc.lock matches a fresh repro"
+    return repo
+
+
+@pytest.fixture(name="project")
+def fixture_project(trained_develop, tmp_path) -> Path:
+    clone = tmp_path / "digits"
+    git(tmp_path, "clone", "--quiet", str(trained_develop), str(clone))
+    git(clone, "checkout", "--quiet", "-B", "develop", "origin/develop")
+    git(clone, "remote", "set-url", "origin", f"https://github.com/{REPO}.git")
+    return clone
+
+
+def open_pr(github_api, repo: Path, head: str, **fields) -> int:
+    remote = github_api.state.repo(REPO)
+    remote.add_branch(head, git(repo, "rev-parse", head))
+    return remote.add_pull(head, "develop", title="PROJ-5: faster learning rate", **fields).number
+
+
+def run_train(repo, github_api, mlflow_server, out, number, head=BRANCH, *extra) -> dict:
+    main(["local", "pull_request", "--repo", str(repo), "--head", head, "--base", "develop",
+          "--pr-number", str(number), "--title", "PROJ-5: faster learning rate", "--job", "train",
+          "--out", str(out), "--github-api-url", github_api.url, "--secret", "GITHUB_TOKEN",
+          "--var", f"MLFLOW_TRACKING_URI={mlflow_server.url}",
+          "--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1", "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=10", *extra])
+    return {job["name"].rsplit("/", 1)[-1]: job for job in json.loads((out / "result.json").read_text())["jobs"]}
+
+
+@pytest.fixture(autouse=True)
+def _token(monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", "test-token")
+
+
+def test_param_change_trains_registers_and_comments_once(project, github_api, mlflow_server, tmp_path,
+                                                          monkeypatch):
+    params = (project / "params.yaml").read_text().replace("lr: 0.01", "lr: 0.02")
+    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: faster lr", start="develop")
+    number = open_pr(github_api, project, BRANCH)
+
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "first", number)
+    # act runs the train job's `needs` first: the policy and lint-test jobs pass on the way.
+    assert {name: job["result"] for name, job in jobs.items()} == {
+        "branch-policy": "success", "lint-test": "success",
+        "plan": "success", "train": "success", "report": "success"}, jobs
+    assert "param changed: train.lr" in jobs["plan"]["summary"]
+    assert "🏋️ ran" in jobs["train"]["summary"]
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    versions = MlflowClient().search_model_versions(f"tags.`mlops_ci.pr` = '{number}'")
+    assert len(versions) == 1
+    assert versions[0].tags["mlops_ci.commit"] == git(project, "rev-parse", BRANCH)
+
+    [comment] = github_api.state.repo(REPO).comments_on(number)
+    assert "train.lr" in comment.body and "0.02" in comment.body and "accuracy" in comment.body
+
+    # A second push: the same comment is updated in place.
+    commit_change(project, BRANCH, "params.yaml", params.replace("epochs: 25", "epochs: 20"),
+                  "PROJ-5: fewer epochs")
+    github_api.state.repo(REPO).add_branch(BRANCH, git(project, "rev-parse", BRANCH))
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "second", number)
+    assert jobs["report"]["result"] == "success"
+    [updated] = github_api.state.repo(REPO).comments_on(number)
+    assert updated.id == comment.id and updated.body != comment.body
+
+
+def test_unchanged_pipeline_is_restored_not_retrained(project, github_api, mlflow_server, tmp_path):
+    # dvc.yaml changes (so the plan says train) but no stage does: develop's outputs and run-cache
+    # are in the remote, so `dvc repro --pull` executes zero stages.
+    commit_change(project, BRANCH, "dvc.yaml", (project / "dvc.yaml").read_text() + "\n# reviewed\n",
+                  "PROJ-5: note in dvc.yaml", start="develop")
+    number = open_pr(github_api, project, BRANCH)
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "out", number)
+    assert jobs["plan"]["result"] == "success" and "dvc.yaml changed" in jobs["plan"]["summary"]
+    assert jobs["train"]["result"] == "success"
+    assert "🏋️ ran" not in jobs["train"]["summary"], jobs["train"]["summary"]
+
+
+def test_docs_only_pr_never_wakes_the_gpu_runner(project, github_api, mlflow_server, tmp_path):
+    commit_change(project, BRANCH, "README.md", "More docs.\n", "PROJ-5: docs", start="develop")
+    number = open_pr(github_api, project, BRANCH)
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "out", number)
+    assert jobs["plan"]["result"] == "success" and "skipped" in jobs["plan"]["summary"]
+    assert "train" not in jobs or jobs["train"]["result"] == "skipped"
+    assert not github_api.state.repo(REPO).comments_on(number)
+
+
+def test_fork_pr_stops_at_plan(project, github_api, mlflow_server, tmp_path):
+    params = (project / "params.yaml").read_text().replace("lr: 0.01", "lr: 0.03")
+    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: from a fork", start="develop")
+    number = open_pr(github_api, project, BRANCH, head_repo="stranger/digits")
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "out", number, BRANCH,
+                     "--fork-owner", "stranger")
+    assert "fork pull request" in jobs["plan"]["summary"]
+    assert "train" not in jobs or jobs["train"]["result"] == "skipped"
+    assert not github_api.state.repo(REPO).comments_on(number)

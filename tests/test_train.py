@@ -1,0 +1,224 @@
+"""mlops_ci.train: the plan (does a change touch a pipeline input?) and the run (repro, push, track)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mlops_ci import train
+from mlops_ci.cli import main
+from mlops_ci.errors import MlopsCiError
+from mlops_ci.local.git import git
+
+DVC_YAML = textwrap.dedent("""\
+    stages:
+      prepare:
+        cmd: python prepare.py
+        deps: [prepare.py, data/raw]
+        params: [prepare]
+        outs: [data/processed]
+      train:
+        cmd: python train.py
+        deps: [train.py, data/processed]
+        params:
+          - train.lr
+          - other.yaml:
+              - depth
+        outs: [model.txt]
+        metrics: [{metrics.json: {cache: true}}]
+        plots: [{plots/curve.csv: {x: epoch, y: loss}}]
+""")
+PARAMS = "prepare:\n  size: 8\ntrain:\n  lr: 0.01\n  epochs: 3\n"
+
+
+def test_read_pipeline_collects_deps_and_declared_params():
+    pipeline = train.read_pipeline(DVC_YAML)
+    assert pipeline.deps == {"prepare.py", "data/raw", "train.py", "data/processed"}
+    assert pipeline.params == {"params.yaml": {"prepare", "train.lr"}, "other.yaml": {"depth"}}
+    with pytest.raises(MlopsCiError, match="malformed dvc.yaml"):
+        train.read_pipeline("stages: [unclosed")
+
+
+def test_changed_params_only_counts_declared_keys():
+    after = PARAMS.replace("lr: 0.01", "lr: 0.02").replace("epochs: 3", "epochs: 4").replace("size: 8", "size: 9")
+    assert train.changed_params({"prepare", "train.lr"}, PARAMS, after) == ["prepare.size", "train.lr"]
+    assert train.changed_params({"train.lr"}, PARAMS, PARAMS.replace("epochs: 3", "epochs: 5")) == []
+    assert train.changed_params({"depth"}, None, "depth: 3\n") == ["depth"]
+
+
+@pytest.mark.parametrize(("changed", "expected"), [
+    (["README.md", "docs/guide.md"], []),
+    (["dvc.yaml"], ["dvc.yaml changed"]),
+    (["dvc.lock"], ["dvc.lock changed"]),
+    (["data/raw.dvc"], ["data changed: data/raw.dvc"]),
+    (["train.py"], ["dependency changed: train.py"]),
+    (["data/raw/x.png"], ["dependency changed: data/raw/x.png"]),
+    (["data/rawer.txt"], []),
+])
+def test_reasons_to_train(changed, expected):
+    pipeline = train.read_pipeline(DVC_YAML)
+    assert train.reasons_to_train(pipeline, changed, {"params.yaml": (PARAMS, PARAMS)}) == expected
+
+
+@pytest.fixture(name="pipeline_repo")
+def fixture_pipeline_repo(tmp_path: Path) -> Path:
+    """A tiny git + DVC project: one stage writing metrics and a plot, no remote."""
+    repo = tmp_path / "proj"
+    repo.mkdir()
+    (repo / "dvc.yaml").write_text(textwrap.dedent("""\
+        stages:
+          fit:
+            cmd: python fit.py
+            deps: [fit.py]
+            params: [fit]
+            outs: [model.txt]
+            metrics: [metrics.json]
+            plots: [plots/curve.csv]
+    """))
+    (repo / "params.yaml").write_text("fit:\n  lr: 0.1\n")
+    (repo / "fit.py").write_text(textwrap.dedent("""\
+        import json, os, yaml
+        lr = yaml.safe_load(open("params.yaml"))["fit"]["lr"]
+        open("model.txt", "w").write(str(lr))
+        json.dump({"accuracy": 1 - lr}, open("metrics.json", "w"))
+        os.makedirs("plots", exist_ok=True)
+        open("plots/curve.csv", "w").write("epoch,loss\\n1,0.5\\n2,0.25\\n")
+    """))
+    (repo / "README.md").write_text("tiny\n")
+    git(repo, "init", "--quiet", "--initial-branch=develop")
+    git(repo, "config", "user.email", "t@example.invalid")
+    git(repo, "config", "user.name", "t")
+    subprocess.run([sys.executable, "-m", "dvc", "init", "--quiet"], cwd=repo, check=True)
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "--message", "init")
+    return repo
+
+
+def plan_output(repo: Path, tmp_path: Path, monkeypatch, base: str = "develop") -> tuple[int, dict]:
+    outputs = tmp_path / "outputs"
+    outputs.write_text("")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    code = main(["train", "plan", "--base", base, "--repo", str(repo)])
+    text = outputs.read_text()
+    return code, {"train": "train<<" in text and "\ntrue\n" in text.split("reasons<<")[0]}
+
+
+def test_plan_on_a_real_repo(pipeline_repo, tmp_path, monkeypatch, capsys):
+    git(pipeline_repo, "checkout", "--quiet", "-b", "feature/x")
+    (pipeline_repo / "README.md").write_text("docs only\n")
+    git(pipeline_repo, "commit", "--quiet", "-am", "docs")
+    code, out = plan_output(pipeline_repo, tmp_path, monkeypatch)
+    assert code == 0 and out["train"] is False
+    assert "training skipped" in capsys.readouterr().out
+    (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.2\n")
+    git(pipeline_repo, "commit", "--quiet", "-am", "lr")
+    code, out = plan_output(pipeline_repo, tmp_path, monkeypatch)
+    assert code == 0 and out["train"] is True
+    assert "param changed: fit.lr" in capsys.readouterr().out
+
+
+def test_plan_errors(pipeline_repo, tmp_path, capsys):
+    assert main(["train", "plan", "--base", "nope", "--repo", str(pipeline_repo)]) == 2
+    assert "no base revision 'nope'" in capsys.readouterr().err
+    assert main(["train", "plan", "--base", "develop", "--repo", str(tmp_path)]) == 2
+    assert "no dvc.yaml" in capsys.readouterr().err
+
+
+def test_stage_outcomes_from_a_repro_log():
+    log = ("Running stage 'prepare':\n> python prepare.py\n"
+           "Stage 'train' is cached - skipping run, checking out outputs\n"
+           "Stage 'evaluate' didn't change, skipping\n")
+    assert train.stage_outcomes(log) == {"prepare": "ran", "train": "restored", "evaluate": "unchanged"}
+
+
+def test_version_tags_and_track_env():
+    env = {"GITHUB_SHA": "abc", "GITHUB_HEAD_REF": "feature/x", "GITHUB_SERVER_URL": "https://gh",
+           "GITHUB_REPOSITORY": "acme/digits", "GITHUB_RUN_ID": "42"}
+    assert train.version_tags(env, "7") == {"mlops_ci.commit": "abc", "mlops_ci.branch": "feature/x",
+                                            "mlops_ci.pr": "7",
+                                            "mlops_ci.run_url": "https://gh/acme/digits/actions/runs/42"}
+    assert train.version_tags({"GITHUB_REF_NAME": "main"}, None) == {"mlops_ci.branch": "main"}
+    assert train.track_env({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5"}, "7", Path("o.json")) == {
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+        "MLOPS_CI_TRACK_OUTPUT": "o.json", "MLOPS_CI_PR_NUMBER": "7"}
+
+
+@pytest.fixture(name="venv_path")
+def fixture_venv_path(monkeypatch):
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
+def test_run_without_remote_or_tracking(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path):
+    del venv_path
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    export = tmp_path / "export"
+    assert main(["train", "run", "--repo", str(pipeline_repo), "--export", str(export)]) == 0
+    assert "1 stage(s) ran" in capsys.readouterr().out
+    assert "| fit | 🏋️ ran |" in summary.read_text() and "none configured" in summary.read_text()
+    assert sorted(p.relative_to(export).as_posix() for p in export.rglob("*") if p.is_file()) == [
+        "dvc.lock", "metrics.json", "plots/curve.csv"]
+    # Nothing changed: the second run executes no stage.
+    assert main(["train", "run", "--repo", str(pipeline_repo)]) == 0
+    assert "0 stage(s) ran" in capsys.readouterr().out
+
+
+def test_run_with_a_remote_and_a_track_command(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path):
+    del venv_path
+    subprocess.run(["dvc", "remote", "add", "-d", "storage", str(tmp_path / "remote")], cwd=pipeline_repo,
+                   check=True)
+    tracker = tmp_path / "track.py"
+    tracker.write_text("import json, os\njson.dump({'run_id': 'r1'}, open(os.environ['MLOPS_CI_TRACK_OUTPUT'], 'w'))\n")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    assert main(["train", "run", "--repo", str(pipeline_repo), "--track-command",
+                 f"{sys.executable} {tracker}", "--pr", "7"]) == 0
+    assert "run-id<<" in outputs.read_text() and "r1" in outputs.read_text()
+    assert (tmp_path / "remote").is_dir(), "outputs and run-cache pushed"
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("script", "message"), [
+    ("import sys\nprint('mlflow down', file=sys.stderr)\nsys.exit(1)\n", "the track command failed (exit 1): mlflow down"),
+    ("pass\n", "the track command wrote no result"),
+])
+def test_track_failures_are_one_line(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path, script, message):
+    del venv_path
+    tracker = tmp_path / "track.py"
+    tracker.write_text(script)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    assert main(["train", "run", "--repo", str(pipeline_repo), "--track-command",
+                 f"{sys.executable} {tracker}"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_failed_repro_is_a_failed_gate(pipeline_repo, monkeypatch, capsys, venv_path):
+    del venv_path
+    (pipeline_repo / "fit.py").write_text("raise SystemExit('boom')\n")
+    assert main(["train", "run", "--repo", str(pipeline_repo)]) == 1
+    assert "dvc repro failed" in capsys.readouterr().err
+    assert main(["train", "run", "--repo", str(pipeline_repo.parent)]) == 2
+
+
+def test_gpus_seen(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert train.gpus_seen() == []
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\necho 'NVIDIA H100, 81559 MiB, 570.1'\n")
+    fake.chmod(0o755)
+    assert train.gpus_seen() == ["NVIDIA H100, 81559 MiB, 570.1"]
+
+
+def test_summary_lists_stages_and_the_version():
+    text = train.train_summary(["GPU"], {"a": "ran", "b": "restored"}, {"run_id": "r", "model_name": "m",
+                                                                         "model_version": "3"}, True)
+    assert "| a | 🏋️ ran |" in text and "♻️ restored" in text and "version **3**" in text
+    assert json.dumps(text)
