@@ -7,6 +7,8 @@ Prints one table, every figure measured in this run on this machine (medians of 
             composite actions) vs `mlops-ci policy check` run bare;
 - pipeline: a push workflow running the example's pipeline (ingest, dvc repro) vs the same commands bare
             in a fresh clone;
+- lint-test: the quality gate workflow (caller template -> lint-test.yml -> composite actions) on the
+            example with a warm pip cache (every requirement already installed) vs the same tools bare;
 - demo:     the README's first command's story (`mlops-ci demo`), end to end.
 """
 
@@ -55,7 +57,8 @@ def mlops_ci(*args: str) -> list[str]:
 
 def bench_policy(repo: Path, scratch: Path, repeat: int) -> tuple[list[float], list[float]]:
     local = [timed(mlops_ci("local", "pull_request", "--repo", str(repo), "--head", FEATURE, "--base",
-                            "develop", "--title", "PROJ-1 bench", "--out", str(scratch / f"p{i}")), repo)
+                            "develop", "--title", "PROJ-1 bench", "--job", "policy",
+                            "--out", str(scratch / f"p{i}")), repo)
              for i in range(repeat)]
     bare = [timed(mlops_ci("policy", "check", "--base", "develop", "--head", FEATURE, "--title",
                            "PROJ-1 bench"), repo) for _ in range(repeat)]
@@ -73,6 +76,23 @@ def bench_pipeline(repo: Path, scratch: Path, repeat: int) -> tuple[list[float],
         for step in PIPELINE_STEPS:
             subprocess.run(step, cwd=clone, shell=True, check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
+        bare.append(time.perf_counter() - started)
+    return local, bare
+
+
+def bench_lint_test(repo: Path, scratch: Path, repeat: int) -> tuple[list[float], list[float]]:
+    local = [timed(mlops_ci("local", "pull_request", "--repo", str(repo), "--head", FEATURE, "--base",
+                            "develop", "--title", "PROJ-1 bench", "--job", "lint-test",
+                            "--out", str(scratch / f"l{i}")), repo) for i in range(repeat)]
+    bare = []
+    for i in range(repeat):
+        clone = scratch / f"lint-bare{i}"
+        started = time.perf_counter()
+        git(scratch, "clone", "--quiet", "--branch", FEATURE, str(repo), str(clone))
+        for command in (mlops_ci("deps", "check", "requirements.txt", "environment.yml"),
+                        [sys.executable, "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
+                        mlops_ci("lint"), mlops_ci("test")):
+            subprocess.run(command, cwd=clone, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         bare.append(time.perf_counter() - started)
     return local, bare
 
@@ -99,12 +119,14 @@ def main() -> int:
         git(repo, "checkout", "--quiet", "main")
         policy = bench_policy(repo, scratch, args.repeat)
         pipeline = bench_pipeline(repo, scratch, args.repeat)
+        lint_test = bench_lint_test(repo, scratch, args.repeat)
         demo = [timed(mlops_ci("demo", "--out", str(scratch / f"demo{i}")), ROOT) for i in range(args.repeat)]
     print(f"medians of {args.repeat} runs, {sys.platform}, {subprocess.getoutput('nproc')} cores")
     print("| case | mlops-ci local | bare | overhead | ratio |")
     print("|---|---|---|---|---|")
     print(row("policy: PR workflow vs `mlops-ci policy check`", *policy))
     print(row("pipeline: push workflow vs ingest + `dvc repro`", *pipeline))
+    print(row("lint-test: quality gate workflow vs deps + pip + lint + test", *lint_test))
     print(row("demo: the README's first command (story only)", demo, None))
     return 0
 
