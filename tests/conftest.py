@@ -121,3 +121,12 @@ def fixture_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[serv
 def fixture_project_repo(tmp_path: Path) -> Path:
     """A scratch project repo: the example plus our caller templates, branches main and develop."""
     return make_project_repo(tmp_path / "digits", ROOT)
+
+
+@pytest.fixture(name="actions")
+def fixture_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Pretend to run inside GitHub Actions; returns the job summary file."""
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    return summary

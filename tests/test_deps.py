@@ -31,14 +31,6 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setattr(deps, "installed_version", INSTALLED.get)
 
 
-@pytest.fixture(name="actions")
-def _actions(tmp_path, monkeypatch) -> Path:
-    """Pretend to run inside GitHub Actions; returns the job summary file."""
-    summary = tmp_path / "summary.md"
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    return summary
-
 
 def write(files: dict[str, str]) -> None:
     for name, text in files.items():

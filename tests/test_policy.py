@@ -24,14 +24,6 @@ def _isolated(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(name="actions")
-def _actions(tmp_path, monkeypatch) -> Path:
-    """Pretend to run inside GitHub Actions; returns the job summary file."""
-    summary = tmp_path / "summary.md"
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    return summary
-
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(["policy", *argv])

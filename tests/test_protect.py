@@ -52,13 +52,6 @@ def fixture_repo(github_api):
     return github_api.state.repo(TEST_REPO)
 
 
-@pytest.fixture(name="actions")
-def fixture_actions(tmp_path, monkeypatch) -> Path:
-    summary = tmp_path / "summary.md"
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    return summary
-
 
 def run(capsys, *argv: str, repo: str | None = TEST_REPO) -> tuple[int, str, str]:
     code = main(["protect", *argv, *(["--repo", repo] if repo else [])])
