@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 def run_pr(repo: Path, out: Path, head: str, base: str, title: str) -> tuple[int, dict]:
     code = main(["local", "pull_request", "--repo", str(repo), "--head", head, "--base", base,
-                 "--title", title, "--out", str(out)])
+                 "--title", title, "--job", "policy", "--out", str(out)])
     return code, json.loads((out / "result.json").read_text())
 
 
