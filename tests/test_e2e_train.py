@@ -80,7 +80,10 @@ def test_param_change_trains_registers_and_comments_once(project, github_api, ml
     assert versions[0].tags["mlops_ci.commit"] == git(project, "rev-parse", BRANCH)
 
     [comment] = github_api.state.repo(REPO).comments_on(number)
-    assert "train.lr" in comment.body and "0.02" in comment.body and "accuracy" in comment.body
+    first_body = comment.body
+    assert "train.lr" in first_body and "0.02" in first_body and "accuracy" in first_body
+    assert "**Better** than base" in first_body or "**Worse** than base" in first_body \
+        or "**Mixed**" in first_body, "the PR's own metrics, not develop's, are compared"
 
     # A second push: the same comment is updated in place.
     commit_change(project, BRANCH, "params.yaml", params.replace("epochs: 25", "epochs: 20"),
@@ -89,7 +92,7 @@ def test_param_change_trains_registers_and_comments_once(project, github_api, ml
     jobs = run_train(project, github_api, mlflow_server, tmp_path / "second", number)
     assert jobs["report"]["result"] == "success"
     [updated] = github_api.state.repo(REPO).comments_on(number)
-    assert updated.id == comment.id and updated.body != comment.body
+    assert updated.id == comment.id and updated.body != first_body
 
 
 def test_unchanged_pipeline_is_restored_not_retrained(project, github_api, mlflow_server, tmp_path):

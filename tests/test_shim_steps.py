@@ -34,6 +34,15 @@ def test_upload_then_download_round_trip(workspace, tmp_path, monkeypatch):
     assert (workspace / "restored" / "plots" / "a.png").read_bytes() == b"png"
 
 
+def test_a_folder_alone_is_the_artifact_root(workspace, tmp_path, monkeypatch):
+    monkeypatch.setenv("NAME", "outputs")
+    monkeypatch.setenv("PATHS", "plots/")
+    assert shim_steps.main(["upload"]) == 0
+    assert (tmp_path / "store" / "outputs" / "a.png").is_file()
+    assert shim_steps.artifact_root("plots/*.png", workspace) == (workspace / "plots").resolve()
+    assert shim_steps.artifact_root("metrics.json", workspace) == workspace.resolve()
+
+
 @pytest.mark.parametrize(("level", "code", "shown"), [("warn", 0, "::warning::"), ("error", 1, "::error::"),
                                                       ("ignore", 0, "")])
 def test_upload_with_no_files(workspace, monkeypatch, capsys, level, code, shown):

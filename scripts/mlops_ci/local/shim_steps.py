@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -41,6 +42,21 @@ def matching_files(patterns: str, workspace: Path) -> list[Path]:
     return sorted(included - excluded)
 
 
+def artifact_root(patterns: str, workspace: Path) -> Path:
+    """The folder paths inside the artifact are relative to, as actions/upload-artifact does it: the
+    least common ancestor of the search paths (a folder given alone is the root: its files sit at
+    the top of the artifact)."""
+    roots = []
+    for raw in patterns.splitlines():
+        pattern = raw.strip()
+        if not pattern or pattern.startswith("!"):
+            continue
+        literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+        path = (workspace / literal).resolve()
+        roots.append(path if path.is_dir() else path.parent)
+    return Path(os.path.commonpath(roots)) if roots else workspace.resolve()
+
+
 def upload(workspace: Path) -> int:
     """Copy the matching files under the artifact's folder, keeping paths relative to the workspace."""
     name = os.environ.get("NAME", "artifact")
@@ -52,7 +68,7 @@ def upload(workspace: Path) -> int:
                                  f"no files found for artifact {name!r}"))
         return 1 if level == "error" else 0
     store = _store(name)
-    root = workspace.resolve()
+    root = artifact_root(os.environ.get("PATHS", ""), workspace)
     for path in files:
         resolved = path.resolve()
         relative = resolved.relative_to(root) if resolved.is_relative_to(root) else Path(path.name)
