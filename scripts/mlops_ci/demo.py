@@ -16,15 +16,18 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlops_ci import cli
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.local.command import default_source
 from mlops_ci.local.git import git
 from mlops_ci.sandbox import project
-from mlops_ci.sandbox.github import GitHubStandIn
 from mlops_ci.sandbox.github_state import GitHubState
 from mlops_ci.sandbox.services import mlflow_server
+
+if TYPE_CHECKING:
+    from mlops_ci.sandbox.github import GitHubStandIn
 
 SLUG = "acme/digits"
 TOKEN = "demo-token"
@@ -50,7 +53,7 @@ class Outcome:
 class Story:
     """The scratch repository, the stack it talks to, and the outcomes so far."""
 
-    def __init__(self, out: Path, repo: Path, github: GitHubStandIn, mlflow_url: str) -> None:
+    def __init__(self, out: Path, repo: Path, github: "GitHubStandIn", mlflow_url: str) -> None:
         self.out = out
         self.repo = repo
         self.github = github
@@ -167,6 +170,10 @@ def run(args: argparse.Namespace) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
+    # The stand-in needs the `sandbox` extra (pytest-httpserver): imported here so that every other
+    # command works from a plain `pip install mlops-ci`.
+    from mlops_ci.sandbox.github import GitHubStandIn  # pylint: disable=import-outside-toplevel
+
     state = GitHubState()
     state.add_repo(SLUG, branches=["develop"])
     os.environ["GITHUB_TOKEN"] = TOKEN  # handed to the runs as a secret, never on a command line
