@@ -125,3 +125,29 @@ def test_fork_pr_stops_at_plan(project, github_api, mlflow_server, tmp_path):
     assert "fork pull request" in jobs["plan"]["summary"]
     assert "train" not in jobs or jobs["train"]["result"] == "skipped"
     assert not github_api.state.repo(REPO).comments_on(number)
+
+
+def test_parallel_experiments_are_compared_in_the_report(project, github_api, mlflow_server, tmp_path,
+                                                         monkeypatch):
+    params = (project / "params.yaml").read_text().replace("epochs: 25", "epochs: 10")
+    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: fewer epochs", start="develop")
+    number = open_pr(github_api, project, BRANCH)
+    experiments = json.dumps(["train.lr=0.05", "train.lr=0.002 train.hidden=32"])
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "out", number, BRANCH,
+                     "--var", f"MLOPS_CI_EXPERIMENTS={experiments}")
+    assert jobs["report"]["result"] == "success", jobs
+    ran = [job for name, job in jobs.items() if name.startswith("experiment")]
+    assert len(ran) == 2 and all(job["result"] == "success" for job in ran), jobs
+
+    [comment] = github_api.state.repo(REPO).comments_on(number)
+    block = comment.body[comment.body.index("### Experiments"):]
+    assert "| **this PR** | its own params |" in block
+    assert "`train.lr=0.05`" in block and "`train.lr=0.002` `train.hidden=32`" in block
+
+    # Experiments are logged as runs but never registered: only the PR's own training is a candidate.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    client = MlflowClient()
+    assert len(client.search_model_versions(f"tags.`mlops_ci.pr` = '{number}'")) == 1
+    runs = client.search_runs([client.get_experiment_by_name("digits-classifier").experiment_id],
+                              f"tags.`mlops_ci.pr` = '{number}'")
+    assert sorted(run.data.params["train.lr"] for run in runs) == ["0.002", "0.01", "0.05"]

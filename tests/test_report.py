@@ -20,6 +20,7 @@ import pytest
 from mlops_ci import report, report_render
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
+from mlops_ci.experiments import Experiment
 from mlops_ci.local.git import git
 from mlops_ci.sandbox.project import make_project_repo
 
@@ -614,7 +615,7 @@ def test_json_shape():
     document = report.to_json(canned_report(metrics=METRICS_DIFF_MIXED, champion=champion(accuracy=0.99),
                                             links={"workflow_run": "https://ci/1"}))
     assert set(document) == {"verdict", "metrics", "params", "data", "plots", "champion", "links", "warnings",
-                             "base", "commit"}
+                             "base", "commit", "experiments"}
     assert document["verdict"]["base"] == {"result": "mixed", "better": 2, "worse": 1, "unchanged": 1,
                                            "compared": 4, "reason": None}
     assert document["verdict"]["champion"]["result"] == "worse"
@@ -643,6 +644,37 @@ def test_json_shape():
     json.dumps(document, allow_nan=False)
     other = report._plot_json(report.OtherPlot("x", "X"))
     assert other == {"kind": "other", "name": "x", "title": "X"}
+
+
+# --- parallel experiments ---------------------------------------------------------------------
+
+def experiment(name: str, lr: str, **metrics: float) -> Experiment:
+    return Experiment(name, {"train.lr": lr},
+                             {("metrics.json", metric): value for metric, value in metrics.items()}, f"run-{name}")
+
+
+def test_experiments_table_beside_the_prs_own_training():
+    item = canned_report(metrics=METRICS_DIFF_MIXED,
+                         experiments=(experiment("fast", "0.05", accuracy=0.99, val_loss=0.7, extra=1.0),
+                                      experiment("slow", "0.001", accuracy=0.95, val_loss=0.4)))
+    markdown, dropped = report_render.render(item)
+    assert dropped == []
+    block = markdown[markdown.index("### Experiments"):]
+    assert "| Run | Params set | accuracy | val\\_loss ↓ |" in block
+    assert "| **this PR** | its own params | 0.9800 | 0.5000 |" in block
+    assert "| fast | `train.lr=0.05` | **0.9900** | 0.7000 |" in block
+    assert "| slow | `train.lr=0.001` | 0.9500 | **0.4000** |" in block
+    assert "1 more metric(s) in the JSON report" in block
+    assert table_problems(markdown) == []
+    document = report.to_json(item)
+    assert document["experiments"][0] == {
+        "name": "fast", "params": {"train.lr": "0.05"}, "run_id": "run-fast",
+        "metrics": [{"path": "metrics.json", "name": "accuracy", "value": 0.99},
+                    {"path": "metrics.json", "name": "val_loss", "value": 0.7},
+                    {"path": "metrics.json", "name": "extra", "value": 1.0}]}
+    short = report_render.experiments_block(item, full=False)
+    assert short == "### Experiments\n\n_2 experiment(s) ran: compared in the JSON report._\n"
+    assert report_render.experiments_block(canned_report()) == ""
 
 
 # --- the edges: dvc, MLflow ---------------------------------------------------------------------

@@ -82,3 +82,25 @@ def test_checkout_copies_the_clone_and_checks_out_the_ref(project_repo, tmp_path
 def test_usage(capsys):
     assert shim_steps.main(["bogus"]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("merge", "expected"), [("true", ["a.json", "b.json"]),
+                                                 ("false", ["experiment-0/a.json", "experiment-1/b.json"])])
+def test_download_by_pattern(workspace, tmp_path, monkeypatch, merge, expected):
+    for index, name in enumerate(("a", "b")):
+        (tmp_path / "store" / f"experiment-{index}").mkdir(parents=True)
+        (tmp_path / "store" / f"experiment-{index}" / f"{name}.json").write_text("{}")
+    (tmp_path / "store" / "train-outputs").mkdir()
+    monkeypatch.setenv("PATTERN", "experiment-*")
+    monkeypatch.setenv("MERGE_MULTIPLE", merge)
+    monkeypatch.setenv("DESTINATION", "found")
+    assert shim_steps.main(["download"]) == 0
+    found = workspace / "found"
+    assert sorted(p.relative_to(found).as_posix() for p in found.rglob("*") if p.is_file()) == expected
+
+
+def test_a_pattern_matching_nothing_downloads_nothing(workspace, monkeypatch, capsys):
+    monkeypatch.setenv("PATTERN", "experiment-*")
+    assert shim_steps.main(["download"]) == 0
+    assert "0 artifact(s)" in capsys.readouterr().out
+    assert not (workspace / "found").exists()

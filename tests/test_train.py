@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_ci import train
+from mlops_ci import experiments, train
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.local.git import git
@@ -222,3 +222,52 @@ def test_summary_lists_stages_and_the_version():
                                                                          "model_version": "3"}, True)
     assert "| a | 🏋️ ran |" in text and "♻️ restored" in text and "version **3**" in text
     assert json.dumps(text)
+
+
+def test_parse_sets():
+    assert train.parse_sets(["fit.lr=0.2 fit.epochs=3", "params.yaml:seed=1"]) == {
+        "fit.lr": "0.2", "fit.epochs": "3", "params.yaml:seed": "1"}
+    for bad in (["fit.lr"], ["=1"], [" "]):
+        with pytest.raises(MlopsCiError, match="--set"):
+            train.parse_sets(bad)
+
+
+def test_shown_metrics_keeps_numbers_and_skips_unreadable_files():
+    shown = {"": {"data": {"metrics.json": {"data": {"accuracy": 0.9, "per_class": {"0": 0.8},
+                                                     "note": "x", "ok": True}},
+                           "missing.json": {"error": {"type": "FileNotFoundError"}}}}}
+    assert train.shown_metrics(shown) == [{"path": "metrics.json", "name": "accuracy", "value": 0.9},
+                                          {"path": "metrics.json", "name": "per_class.0", "value": 0.8}]
+
+
+def test_experiment_runs_with_its_params_and_writes_the_result(pipeline_repo, tmp_path, monkeypatch, capsys,
+                                                               venv_path):
+    del venv_path
+    tracker = tmp_path / "track.py"
+    tracker.write_text("import json, os\nassert os.environ['MLOPS_CI_REGISTER'] == 'false'\n"
+                       "json.dump({'run_id': 'r9'}, open(os.environ['MLOPS_CI_TRACK_OUTPUT'], 'w'))\n")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    assert main(["train", "experiment", "--repo", str(pipeline_repo), "--set", "fit.lr=0.25",
+                 "--track-command", f"{sys.executable} {tracker}", "--out-dir", str(tmp_path / "results")]) == 0
+    [out] = (tmp_path / "results").glob("*.json")
+    assert out.name == f"{experiments.slug({'fit.lr': '0.25'})}.json"
+    assert "result<<" in outputs.read_text() and str(out.resolve()) in outputs.read_text()
+    assert json.loads(out.read_text()) == {
+        "name": "fit.lr=0.25", "params": {"fit.lr": "0.25"}, "run_id": "r9", "stages_ran": ["fit"],
+        "metrics": [{"path": "metrics.json", "name": "accuracy", "value": 0.75}]}
+    assert "experiment `fit.lr=0.25`" in summary.read_text()
+    assert "1 stage(s) ran" in capsys.readouterr().out
+
+
+def test_a_failed_experiment_is_a_failed_gate(pipeline_repo, tmp_path, capsys, venv_path):
+    del venv_path
+    (pipeline_repo / "fit.py").write_text("raise SystemExit('boom')\n")
+    git(pipeline_repo, "commit", "--quiet", "-am", "broken")
+    assert main(["train", "experiment", "--repo", str(pipeline_repo), "--set", "fit.lr=0.3",
+                 "--track-command", "", "--out-dir", str(tmp_path / "results")]) == 1
+    assert "dvc exp run failed" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()

@@ -2,7 +2,7 @@
 
     mlops-ci report --base develop [--repo DIR] [--out report.md] [--json report.json]
                     [--model NAME [--alias champion] [--model-version V]] [--run-id ID]
-                    [--run-url URL] [--artifacts-url URL] [--config FILE]
+                    [--run-url URL] [--artifacts-url URL] [--experiments DIR] [--config FILE]
 
 Reads the DVC project in --repo (default: the current directory) through DVC's JSON output, the
 documented interface of `dvc metrics diff BASE --all`, `dvc params diff BASE`, `dvc diff BASE` and
@@ -13,10 +13,11 @@ The Markdown (stdout, or --out FILE; appended to the job summary inside Actions)
 verdict against the base and against the champion, the metrics table (direction-aware arrows), the
 params that changed, the data that changed per DVC-tracked path, plots that render in a GitHub
 comment (Mermaid line charts for curves, tables for confusion matrices and per-class scores; the
-images themselves are linked through --artifacts-url), links, and the commit. --json FILE writes the
+images themselves are linked through --artifacts-url), the PR's parallel experiments side by side
+with its own training (--experiments DIR), links, and the commit. --json FILE writes the
 same content machine-readable. The comment is kept under GitHub's 65,536-character limit by
 leaving out whole blocks, least important first: plot point detail, charts, per-class tables, data
-file lists, params, unchanged metrics; the verdict and the metrics table always stay.
+file lists, the experiment table, params, unchanged metrics; the verdict and the metrics table always stay.
 
 Config (`report:` in .github/mlops-ci.yml, or --config FILE):
     report:
@@ -57,6 +58,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import yaml
 
 from mlops_ci import gha, report_render
+from mlops_ci.experiments import Experiment, load_experiments
 from mlops_ci.errors import EXIT_OK, MlopsCiError
 from mlops_ci.local.git import git
 
@@ -272,6 +274,7 @@ class Report:  # pylint: disable=too-many-instance-attributes
     warnings: tuple[str, ...] = ()
     commit: str | None = None
     base_commit: str | None = None
+    experiments: tuple[Experiment, ...] = ()
 
 
 # --- config -------------------------------------------------------------------------------------
@@ -666,7 +669,8 @@ def build_report(  # pylint: disable=too-many-arguments
         base: str, dvc: Mapping[str, Any], *, config: Config = Config(),
         champion: Champion = Champion(NOT_APPLICABLE), links: Mapping[str, str | None] | None = None,
         warnings: tuple[str, ...] = (), data_sources: frozenset[str] = frozenset(),
-        commit: str | None = None, base_commit: str | None = None) -> Report:
+        commit: str | None = None, base_commit: str | None = None,
+        experiments: tuple[Experiment, ...] = ()) -> Report:
     """The report from the four DVC JSON outputs (`dvc["metrics"|"params"|"data"|"plots"]`)."""
     metrics, vs_base, vs_champion = compare(parse_metrics_diff(dvc.get("metrics") or {}), champion, config)
     plots, plot_notes = parse_plots_diff(dvc.get("plots") or {})
@@ -674,7 +678,8 @@ def build_report(  # pylint: disable=too-many-arguments
                   champion=champion, config=config, params=tuple(parse_params_diff(dvc.get("params") or {})),
                   data=tuple(parse_data_diff(dvc.get("data") or {}, data_sources)),
                   plots=tuple(with_directions(plots, config)), links=dict(links or {}),
-                  warnings=(*warnings, *plot_notes), commit=commit, base_commit=base_commit)
+                  warnings=(*warnings, *plot_notes), commit=commit, base_commit=base_commit,
+                  experiments=experiments)
 
 
 # --- JSON ---------------------------------------------------------------------------------------
@@ -732,6 +737,7 @@ def to_json(report: Report) -> dict[str, Any]:
                      "version": champion.version, "run_id": champion.run_id,
                      "metrics": dict(champion.metrics),
                      "message": champion.message or None},
+        "experiments": [item.to_json() for item in report.experiments],
         "links": dict(report.links),
         "warnings": list(report.warnings),
         "base": {"rev": report.base, "commit": report.base_commit},
@@ -914,7 +920,9 @@ def run_report(args: argparse.Namespace) -> int:
     links.update({"workflow_run": args.run_url, "artifacts": args.artifacts_url})
     report = build_report(args.base, outputs, config=config, champion=champion, links=links,
                           warnings=(*warnings, *mlflow_warnings), data_sources=dvc_tracked(repo),
-                          commit=commit, base_commit=base_commit)
+                          commit=commit, base_commit=base_commit,
+                          experiments=load_experiments(Path(args.experiments)) if args.experiments
+                          else ())
     for warning in report.warnings:
         gha.report("warning", warning, title="mlops-ci report")
     markdown, _ = report_render.render(report)
@@ -948,5 +956,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model-version", metavar="V", help="this PR's model version (linked)")
     parser.add_argument("--run-url", metavar="URL", help="the workflow run (linked)")
     parser.add_argument("--artifacts-url", metavar="URL", help="where the full-resolution plots are (linked)")
+    parser.add_argument("--experiments", metavar="DIR",
+                        help="the PR's parallel experiment results (`mlops-ci train experiment`)")
     parser.add_argument("--config", metavar="FILE", help="config file (default: DIR/.github/mlops-ci.yml)")
     parser.set_defaults(handler=run_report)

@@ -34,8 +34,9 @@ INIT = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "' + PALETT
 
 # Drop stages, least important first: stage N leaves out what STAGES[N - 1] names.
 STAGES = ("plot point detail", "charts (final values kept)", "per-class tables", "data file lists",
-          "params", "unchanged metrics")
-POINTS, CHARTS, PER_CLASS, FILE_LISTS, PARAMS, UNCHANGED = range(1, len(STAGES) + 1)
+          "experiment table", "params", "unchanged metrics")
+POINTS, CHARTS, PER_CLASS, FILE_LISTS, EXPERIMENTS, PARAMS, UNCHANGED = range(1, len(STAGES) + 1)
+MAX_EXPERIMENT_METRICS = 6       # metric columns in the experiments table (all are in the JSON)
 
 _EMOJI = {"better": "✅", "worse": "⚠️", "mixed": "⚖️", "unchanged": "➖"}
 
@@ -239,6 +240,54 @@ def params_block(report: Report, *, full: bool = True) -> str:
     rows = [[*([code(row.path)] if with_path else []), code(row.name), _param_value(row.base),
              _param_value(row.new)] for row in report.params]
     parts.append(_table(header, align, rows))
+    return "\n".join(parts) + "\n"
+
+
+def _experiment_columns(report: Report) -> list[tuple[str, str]]:
+    """(path, name) of the metrics to compare: the PR's own metrics that the experiments have too,
+    in the metrics table's order (else the experiments' own), at most MAX_EXPERIMENT_METRICS."""
+    found = [key for item in report.experiments for key in item.metrics]
+    ours = [(row.path, row.name) for row in report.metrics if (row.path, row.name) in found]
+    return (ours or list(dict.fromkeys(found)))[:MAX_EXPERIMENT_METRICS]
+
+
+def _best(values: Sequence[Any], lower_is_better: bool) -> Any:
+    numbers = [value for value in values if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    if len(numbers) < 2:
+        return None
+    return min(numbers) if lower_is_better else max(numbers)
+
+
+def experiments_block(report: Report, *, full: bool = True) -> str:
+    """The PR's parallel experiments beside its own training: the params each set and its metrics,
+    the best value of each metric in bold."""
+    if not report.experiments:
+        return ""
+    parts = ["### Experiments", ""]
+    if not full:
+        parts.append(f"_{len(report.experiments)} experiment(s) ran: compared in the JSON report._")
+        return "\n".join(parts) + "\n"
+    precision = report.config.precision
+    columns = _experiment_columns(report)
+    ours: dict[tuple[str, str], Any] = {(row.path, row.name): row.new for row in report.metrics}
+    lines: list[tuple[str, str, Any]] = [("**this PR**", "its own params", ours)]
+    lines += [(md_escape(item.name), " ".join(code(f"{key}={value}") for key, value in item.params.items()),
+               item.metrics) for item in report.experiments]
+    lower = [report.config.lower_is_better_for(name, path) for path, name in columns]
+    best = [_best([values.get(key) for _, _, values in lines], low) for key, low in zip(columns, lower)]
+
+    def cell(value: Any, top: Any) -> str:
+        text = number(value, precision)
+        return f"**{text}**" if top is not None and value == top else text
+
+    header = ["Run", "Params set",
+              *(md_escape(name) + (" ↓" if low else "") for (_, name), low in zip(columns, lower))]
+    rows = [[label, settings, *(cell(values.get(key), top) for key, top in zip(columns, best))]
+            for label, settings, values in lines]
+    parts.append(_table(header, [":---", ":---", *("---:" for _ in columns)], rows))
+    hidden = len({key for item in report.experiments for key in item.metrics} - set(columns))
+    more = f" · {hidden} more metric(s) in the JSON report" if hidden else ""
+    parts += ["", f"<sub>bold: the best value of each metric{more}</sub>"]
     return "\n".join(parts) + "\n"
 
 
@@ -531,6 +580,7 @@ def blocks(report: Report) -> tuple[list[Block], list[Block]]:
     head = [Block((verdict_block(report),)), Block((warnings_block(report.warnings),)),
             Block((metrics_block(report), metrics_block(report, changed_only=True)), (UNCHANGED,)),
             Block((params_block(report), params_block(report, full=False)), (PARAMS,)),
+            Block((experiments_block(report), experiments_block(report, full=False)), (EXPERIMENTS,)),
             Block((data_block(report), data_block(report, with_files=False)), (FILE_LISTS,)),
             *plot_blocks(report)]
     return head, [Block((links_block(report),))]

@@ -1,4 +1,4 @@
-"""`mlops-ci train plan|run`: decide whether a PR needs training, then train, track and register.
+"""`mlops-ci train plan|run|experiment`: decide whether a PR needs training, then train, track and register.
 
 plan   cheap, no data, no secrets: does the change (BASE...HEAD) touch a pipeline input? dvc.yaml,
        dvc.lock, a `.dvc` data file, a stage's dependency, or a param a stage declares. A PR that
@@ -8,6 +8,10 @@ run    on the training runner: log the GPUs seen; `dvc repro --pull` (stages alr
        command logs the run to MLflow and registers the model; the version gets mlops-ci's tags (PR,
        commit, branch, workflow run) so promotion can find it; metrics and plots are exported for
        the report job.
+experiment  one of the PR's parallel experiments (a matrix job on its own runner): `dvc exp run -S
+       KEY=VALUE ...` (restored from the run-cache where it can be), `dvc push --run-cache`, the run
+       logged to MLflow without registering a model version (only the PR's own training is a
+       promotion candidate), and its params and metrics written as JSON for the report to compare.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from typing import Any
 
 import yaml
 
-from mlops_ci import gha
+from mlops_ci import experiments, gha
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
+from mlops_ci.report import run_dvc
+from mlops_ci.text import md_escape
 
 # Bounded MLflow client retries for the track command when the caller set none (the client's own
 # defaults take about four minutes to give up on a dead server).
@@ -185,11 +191,15 @@ def has_remote(repo: Path) -> bool:
     return done.returncode == 0 and bool(done.stdout.strip())
 
 
-def track_env(environ: dict[str, str], pr: str | None, output: Path) -> dict[str, str]:
-    """The track command's environment: bounded MLflow retries unless set, the PR, the output file."""
+def track_env(environ: dict[str, str], pr: str | None, output: Path,
+              registering: bool = True) -> dict[str, str]:
+    """The track command's environment: bounded MLflow retries unless set, the PR, the output file,
+    and MLOPS_CI_REGISTER=false when the run must not become a model version."""
     env = {**MLFLOW_CLIENT_DEFAULTS, **environ, "MLOPS_CI_TRACK_OUTPUT": str(output)}
     if pr:
         env["MLOPS_CI_PR_NUMBER"] = pr
+    if not registering:
+        env["MLOPS_CI_REGISTER"] = "false"
     return env
 
 
@@ -204,15 +214,17 @@ def version_tags(environ: dict[str, str], pr: str | None) -> dict[str, str]:
     return {name: value for name, value in tags.items() if value}
 
 
-def track(repo: Path, command: str, pr: str | None) -> dict[str, Any]:
+def track(repo: Path, command: str, pr: str | None, registering: bool = True) -> dict[str, Any]:
     """Run the project's track command; the run id, model name and version it reports."""
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "track.json"
-        done = subprocess.run(shlex.split(command), cwd=repo, env=track_env(dict(os.environ), pr, output),
+        done = subprocess.run(shlex.split(command), cwd=repo,
+                              env=track_env(dict(os.environ), pr, output, registering),
                               capture_output=True, text=True, check=False)
         print(done.stdout + done.stderr, end="", flush=True)
         if done.returncode != 0:
-            detail = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines() or ["no output"])[-1]
+            detail = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines()
+                      or ["no output"])[-1]
             raise MlopsCiError(f"the track command failed (exit {done.returncode}): {detail}",
                                where=os.environ.get("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"))
         if not output.is_file():
@@ -251,23 +263,43 @@ def export_outputs(repo: Path, destination: Path) -> list[str]:
     return copied
 
 
-def run_train(args: argparse.Namespace) -> int:
-    """Handler of `mlops-ci train run`."""
-    repo = Path(args.repo)
+def _pipeline(repo_option: str) -> Path:
+    repo = Path(repo_option)
     if not (repo / "dvc.yaml").is_file():
         raise MlopsCiError("no dvc.yaml: not a DVC pipeline", where=str(repo))
-    gpus = gpus_seen()
-    print("GPUs: " + ("; ".join(gpus) if gpus else "none seen (nvidia-smi absent or silent): the CPU trains"))
+    return repo
+
+
+def reproduce(repo: Path, command: tuple[str, ...], args: list[str]) -> tuple[dict[str, str] | None, bool]:
+    """Run `dvc repro` or `dvc exp run` (with --pull when there is a remote, then `dvc push
+    --run-cache`): (each stage's outcome, or None when the pipeline failed, reported; whether a
+    remote was used)."""
     remote = has_remote(repo)
-    repro = _dvc(repo, "repro", *(["--pull"] if remote else []), *args.targets)
-    stages = stage_outcomes(repro.stdout + repro.stderr)
-    if repro.returncode != 0:
-        gha.report("error", "dvc repro failed: " + (repro.stderr.strip().splitlines() or ["see the log"])[-1])
-        return EXIT_REFUSED
+    done = _dvc(repo, *command, *(["--pull"] if remote else []), *args)
+    if done.returncode != 0:
+        gha.report("error", f"dvc {' '.join(command)} failed: "
+                   + (done.stderr.strip().splitlines() or ["see the log"])[-1])
+        return None, remote
     if remote:
         push = _dvc(repo, "push", "--run-cache")
         if push.returncode != 0:
-            raise MlopsCiError("dvc push --run-cache failed: " + (push.stderr.strip().splitlines() or ["?"])[-1])
+            raise MlopsCiError("dvc push --run-cache failed: "
+                               + (push.stderr.strip().splitlines() or ["?"])[-1])
+    return stage_outcomes(done.stdout + done.stderr), remote
+
+
+def _ran(stages: dict[str, str]) -> list[str]:
+    return sorted(stage for stage, outcome in stages.items() if outcome == "ran")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Handler of `mlops-ci train run`."""
+    repo = _pipeline(args.repo)
+    gpus = gpus_seen()
+    print("GPUs: " + ("; ".join(gpus) if gpus else "none seen (nvidia-smi absent or silent): the CPU trains"))
+    stages, remote = reproduce(repo, ("repro",), args.targets)
+    if stages is None:
+        return EXIT_REFUSED
     result: dict[str, Any] = {}
     pr = args.pr or None
     if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
@@ -280,7 +312,7 @@ def run_train(args: argparse.Namespace) -> int:
         export_outputs(repo, Path(args.export))
     for name in ("run_id", "model_name", "model_version"):
         gha.set_output(name.replace("_", "-"), str(result.get(name) or ""))
-    ran = sorted(stage for stage, outcome in stages.items() if outcome == "ran")
+    ran = _ran(stages)
     gha.set_output("stages-ran", " ".join(ran))
     gha.append_summary(train_summary(gpus, stages, result, remote))
     print(f"train: {len(ran)} stage(s) ran, {len(stages) - len(ran)} restored or unchanged; "
@@ -288,11 +320,69 @@ def run_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --- experiment ---------------------------------------------------------------------------------
+
+def parse_sets(values: list[str]) -> dict[str, str]:
+    """`--set` values as {[FILE:]KEY: VALUE}; one value may hold several, space-separated (a matrix
+    entry such as "train.lr=0.02 train.epochs=10")."""
+    sets: dict[str, str] = {}
+    for value in values:
+        for item in value.split():
+            key, equals, setting = item.partition("=")
+            if not equals or not key:
+                raise MlopsCiError(f"--set {item!r}: expected [FILE:]KEY=VALUE, e.g. train.lr=0.02")
+            sets[key] = setting
+    if not sets:
+        raise MlopsCiError("--set: give at least one KEY=VALUE")
+    return sets
+
+
+def shown_metrics(shown: dict[str, Any]) -> list[dict[str, Any]]:
+    """`dvc metrics show --json` as [{"path", "name", "value"}], numbers only (unreadable files skipped)."""
+    rows = []
+    for revision in shown.values():
+        for path, entry in sorted(((revision or {}).get("data") or {}).items()):
+            for name, value in _flatten(entry.get("data") or {}).items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    rows.append({"path": path, "name": name.rstrip("."), "value": value})
+    return rows
+
+
+def run_experiment(args: argparse.Namespace) -> int:
+    """Handler of `mlops-ci train experiment`."""
+    repo = _pipeline(args.repo)
+    sets = parse_sets(args.set)
+    name = args.name or experiments.label(sets)
+    dvc_args = [*(f"--set-param={key}={value}" for key, value in sets.items()),
+                *(["--name", args.name] if args.name else []), *args.targets]
+    stages, _ = reproduce(repo, ("exp", "run"), dvc_args)
+    if stages is None:
+        return EXIT_REFUSED
+    metrics = shown_metrics(run_dvc(repo, "metrics", "show")[0])
+    result: dict[str, Any] = {}
+    if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
+        result = track(repo, args.track_command, args.pr or None, registering=False)
+    document = {"name": name, "params": sets, "metrics": metrics, "run_id": result.get("run_id"),
+                "stages_ran": _ran(stages)}
+    slug = experiments.slug(sets)
+    out = Path(args.out_dir) / f"{slug}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    gha.set_output("slug", slug)
+    gha.set_output("result", str(out.resolve()))
+    rows = [f"| {md_escape(row['name'])} | {row['value']} |" for row in metrics]
+    gha.append_summary("\n".join([f"### experiment `{name}`", "", "| metric | value |", "|---|---:|", *rows])
+                       + "\n")
+    print(f"experiment {name}: {len(document['stages_ran'])} stage(s) ran, {len(metrics)} metric(s) in {out}")
+    return EXIT_OK
+
+
 def train_summary(gpus: list[str], stages: dict[str, str], result: dict[str, Any], remote: bool) -> str:
     """The train job's summary: hardware, what each stage did, what was registered."""
     icons = {"ran": "🏋️ ran", "restored": "♻️ restored from the run-cache", "unchanged": "✔️ unchanged"}
     lines = ["### train", "", f"**GPUs:** {'; '.join(gpus) if gpus else 'none seen: trained on the CPU'}  ",
-             f"**DVC remote:** {'pulled from and pushed to (run-cache included)' if remote else 'none configured'}",
+             "**DVC remote:** "
+             + ("pulled from and pushed to (run-cache included)" if remote else "none configured"),
              "", "| stage | outcome |", "|---|---|"]
     lines += [f"| {stage} | {icons[outcome]} |" for stage, outcome in sorted(stages.items())]
     if result:
@@ -302,12 +392,13 @@ def train_summary(gpus: list[str], stages: dict[str, str], result: dict[str, Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `mlops-ci train plan|run` to the CLI."""
+    """Add `mlops-ci train plan|run|experiment` to the CLI."""
     parser = subparsers.add_parser("train", help="decide whether to train; train, track and register",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="train_command", metavar="plan|run", required=True)
+    commands = parser.add_subparsers(dest="train_command", metavar="plan|run|experiment", required=True)
     plan_parser = commands.add_parser("plan", help="does the change touch a pipeline input?")
-    plan_parser.add_argument("--base", required=True, help="the revision the PR merges into (e.g. origin/develop)")
+    plan_parser.add_argument("--base", required=True,
+                             help="the revision the PR merges into (e.g. origin/develop)")
     plan_parser.add_argument("--repo", default=".", help="the DVC project folder (default .)")
     plan_parser.set_defaults(handler=run_plan)
     run_parser = commands.add_parser("run", help="dvc repro --pull, dvc push --run-cache, track, register")
@@ -319,3 +410,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_parser.add_argument("--pr", help="the PR number, for tags (default: none)")
     run_parser.add_argument("--export", metavar="DIR", help="copy metrics, plots and dvc.lock here")
     run_parser.set_defaults(handler=run_train)
+    experiment_parser = commands.add_parser("experiment", help="one parallel experiment: dvc exp run -S ...")
+    experiment_parser.add_argument("targets", nargs="*", help="dvc exp run targets (default: whole pipeline)")
+    experiment_parser.add_argument("--set", action="append", default=[], required=True, metavar="KEY=VALUE",
+                                   help="a param to set ([FILE:]KEY=VALUE; repeat, or space-separated)")
+    experiment_parser.add_argument("--name", help="the experiment's name (default: its settings)")
+    experiment_parser.add_argument("--out-dir", required=True, metavar="DIR",
+                                   help="write the experiment's params and metrics as DIR/SLUG.json (for the "
+                                        "report; SLUG names the param set)")
+    experiment_parser.add_argument("--repo", default=".", help="the DVC project folder (default .)")
+    experiment_parser.add_argument("--track-command", default="python -m src.track",
+                                   help="logs the run to MLflow (run with MLOPS_CI_REGISTER=false: no model "
+                                        "version); default: python -m src.track")
+    experiment_parser.add_argument("--pr", help="the PR number, for the run's tags")
+    experiment_parser.set_defaults(handler=run_experiment)

@@ -10,6 +10,8 @@ Environment:
     MLOPS_CI_EXPERIMENT     experiment name (default: params.yaml model.experiment)
     MLOPS_CI_MODEL_NAME     registered model name (default: params.yaml model.name)
     MLOPS_CI_PR_NUMBER      pull request number, recorded as the tag mlops_ci.pr
+    MLOPS_CI_REGISTER       "false": log the run only, register no model version (a PR's parallel
+                            experiments: only the PR's own training is a promotion candidate)
     MLOPS_CI_TRACK_OUTPUT   file that receives the result JSON as well
     GITHUB_SHA, GITHUB_HEAD_REF, GITHUB_REF_NAME, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID
                             provenance tags when run by GitHub Actions (git is asked otherwise)
@@ -140,13 +142,16 @@ def log_model() -> mlflow.models.model.ModelInfo:
     )
 
 
-def track(experiment: str, model_name: str) -> dict[str, str]:
-    """Log one run to ``experiment`` and register its model as a new version of ``model_name``."""
+def track(experiment: str, model_name: str, register: bool = True) -> dict[str, str | None]:
+    """Log one run to ``experiment`` and (unless ``register`` is false) register its model as a new
+    version of ``model_name``."""
     tags = provenance_tags()
     mlflow.set_experiment(experiment)
     with mlflow.start_run(tags=tags) as run:
         log_results(run.info.run_id)
         model_info = log_model()
+    if not register:
+        return {"run_id": run.info.run_id, "model_name": model_name, "model_version": None}
     version = mlflow.register_model(model_info.model_uri, model_name, tags=tags)
     return {"run_id": run.info.run_id, "model_name": model_name, "model_version": str(version.version)}
 
@@ -166,7 +171,8 @@ def main() -> int:
     try:
         model = load_params()["model"]
         result = track(experiment=os.environ.get("MLOPS_CI_EXPERIMENT") or model["experiment"],
-                       model_name=os.environ.get("MLOPS_CI_MODEL_NAME") or model["name"])
+                       model_name=os.environ.get("MLOPS_CI_MODEL_NAME") or model["name"],
+                       register=os.environ.get("MLOPS_CI_REGISTER", "true").lower() != "false")
     except Exception as error:  # pylint: disable=broad-exception-caught
         # Whatever went wrong (server down, pipeline outputs missing), CI shows one readable line.
         print(f"track: failed to log to MLflow at {tracking_uri}: {first_line(error)}", file=sys.stderr)

@@ -95,3 +95,17 @@ def test_logs_a_run_and_registers_a_tagged_version(tiny_project, monkeypatch, ca
     version = client.get_model_version("digits-test", "1")
     assert version.run_id == run.info.run_id
     assert expected_tags.items() <= version.tags.items()
+
+
+def test_an_experiment_run_is_logged_but_registers_no_version(tiny_project, monkeypatch, capsys):
+    monkeypatch.chdir(tiny_project)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tiny_project}/mlflow.db")
+    monkeypatch.setenv("MLOPS_CI_MODEL_NAME", "digits-experiments")
+    monkeypatch.setenv("MLOPS_CI_REGISTER", "false")
+
+    assert track.main() == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["model_version"] is None
+    client = mlflow.MlflowClient()
+    assert client.get_run(result["run_id"]).data.metrics["accuracy"] >= 0
+    assert not client.search_model_versions("name = 'digits-experiments'")

@@ -80,14 +80,24 @@ def upload(workspace: Path) -> int:
 
 
 def download(workspace: Path) -> int:
-    """Copy the artifact's files into the destination folder."""
+    """Copy the artifact's files into the destination folder: the named artifact, or (as the real
+    action) every artifact whose name matches PATTERN, each into its own subfolder unless
+    MERGE_MULTIPLE is true. A pattern that matches nothing is not an error."""
     name = os.environ.get("NAME", "")
-    store = _store(name)
-    if not store.is_dir():
-        print(gha.annotation("error", f"artifact {name!r} not found"))
-        return 1
     destination = workspace / os.environ.get("DESTINATION", ".")
-    shutil.copytree(store, destination, dirs_exist_ok=True)
+    if name:
+        store = _store(name)
+        if not store.is_dir():
+            print(gha.annotation("error", f"artifact {name!r} not found"))
+            return 1
+        shutil.copytree(store, destination, dirs_exist_ok=True)
+    else:
+        pattern = os.environ.get("PATTERN") or "*"
+        merge = os.environ.get("MERGE_MULTIPLE", "false") == "true"
+        stores = sorted(path for path in _store("").glob(pattern) if path.is_dir())
+        for store in stores:
+            shutil.copytree(store, destination if merge else destination / store.name, dirs_exist_ok=True)
+        print(f"{len(stores)} artifact(s) matching {pattern!r} downloaded")
     gha.set_output("download-path", str(destination))
     return 0
 
