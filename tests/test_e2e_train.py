@@ -12,6 +12,7 @@ from mlflow.tracking import MlflowClient
 from mlops_ci.cli import main
 from mlops_ci.local.git import git
 from mlops_ci.sandbox.project import commit_change, make_project_repo, seed_dvc_remote
+from mlops_ci.sandbox.services import free_port, mlflow_server
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +51,7 @@ def run_train(repo, github_api, mlflow_server, out, number, head=BRANCH, *extra)
     main(["local", "pull_request", "--repo", str(repo), "--head", head, "--base", "develop",
           "--pr-number", str(number), "--title", "PROJ-5: faster learning rate", "--job", "train",
           "--out", str(out), "--github-api-url", github_api.url, "--secret", "GITHUB_TOKEN",
-          "--var", f"MLFLOW_TRACKING_URI={mlflow_server.url}",
+          "--var", f"MLFLOW_TRACKING_URI={getattr(mlflow_server, 'url', mlflow_server)}",
           "--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1", "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=10", *extra])
     return {job["name"].rsplit("/", 1)[-1]: job for job in json.loads((out / "result.json").read_text())["jobs"]}
 
@@ -151,3 +152,64 @@ def test_parallel_experiments_are_compared_in_the_report(project, github_api, ml
     runs = client.search_runs([client.get_experiment_by_name("digits-classifier").experiment_id],
                               f"tags.`mlops_ci.pr` = '{number}'")
     assert sorted(run.data.params["train.lr"] for run in runs) == ["0.002", "0.01", "0.05"]
+
+
+def test_mlflow_down_fails_the_train_job_clearly_and_posts_nothing(project, github_api, tmp_path):
+    params = (project / "params.yaml").read_text().replace("lr: 0.01", "lr: 0.04")
+    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: while MLflow is down", start="develop")
+    number = open_pr(github_api, project, BRANCH)
+    dead = f"http://127.0.0.1:{free_port()}"
+    # --timeout bounds the whole run: the bounded client retries must fail well before it.
+    jobs = run_train(project, github_api, dead, tmp_path / "out", number, BRANCH, "--timeout", "900")
+    assert jobs["train"]["result"] == "failure", jobs
+    errors = jobs["train"]["errors"]
+    assert any("the track command failed" in message and dead in message for message in errors), errors
+    assert jobs.get("report", {}).get("result", "skipped") == "skipped"
+    assert not github_api.state.repo(REPO).comments_on(number)
+
+
+@pytest.fixture(name="seed_stack", scope="module")
+def fixture_seed_stack(tmp_path_factory, s3_server, mariadb_server):
+    """The seed design's stack: MLflow on MariaDB (mysql+pymysql) with its artifacts in the object
+    store, and the DVC remote in the same S3-protocol object store (moto)."""
+    s3_server.create_bucket("digits-ml")
+    work = tmp_path_factory.mktemp("seed-stack")
+    backend = mariadb_server.create_database("mlflow_e2e")
+    with mlflow_server(work / "mlflow", backend, "s3://digits-ml/mlflow", env=s3_server.env()) as server:
+        repo = make_project_repo(work / "digits", ROOT, slug=REPO)
+        seed_dvc_remote(repo, "s3://digits-ml/dvc", credentials=s3_server.env())
+        yield repo, server
+
+
+@pytest.mark.mariadb
+def test_s3_remote_and_mariadb_backed_mlflow(seed_stack, s3_server, github_api, tmp_path, monkeypatch):
+    seeded, server = seed_stack
+    project = tmp_path / "digits"
+    git(tmp_path, "clone", "--quiet", str(seeded), str(project))
+    git(project, "checkout", "--quiet", "-B", "develop", "origin/develop")
+    git(project, "remote", "set-url", "origin", f"https://github.com/{REPO}.git")
+    params = (project / "params.yaml").read_text().replace("hidden: 64", "hidden: 48")
+    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: smaller network", start="develop")
+    number = open_pr(github_api, project, BRANCH)
+    cached_before = len(s3_server.keys("digits-ml"))
+    for name in ("OBJECT_STORE_ACCESS_KEY_ID", "OBJECT_STORE_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+
+    jobs = run_train(project, github_api, server, tmp_path / "out", number, BRANCH,
+                     "--secret", "OBJECT_STORE_ACCESS_KEY_ID", "--secret", "OBJECT_STORE_SECRET_ACCESS_KEY",
+                     "--var", f"OBJECT_STORE_ENDPOINT_URL={s3_server.endpoint_url}",
+                     "--env", "AWS_DEFAULT_REGION=us-east-1")
+    assert jobs["train"]["result"] == "success" and jobs["report"]["result"] == "success", jobs
+    assert "pulled from and pushed to" in jobs["train"]["summary"]
+    assert "| prepare | 🏋️ ran |" not in jobs["train"]["summary"], "prepare's outputs came from S3, not rerun"
+    assert "| train | 🏋️ ran |" in jobs["train"]["summary"]
+    keys = s3_server.keys("digits-ml")
+    assert len(keys) > cached_before, "the new outputs and run-cache entries were pushed to S3"
+    assert any(key.startswith("mlflow/") for key in keys), "MLflow stored the model in the object store"
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", server.url)
+    [version] = MlflowClient().search_model_versions(f"tags.`mlops_ci.pr` = '{number}'")
+    assert server.backend_uri.startswith("mysql+pymysql://")
+    assert version.tags["mlops_ci.commit"] == git(project, "rev-parse", BRANCH)
+    [comment] = github_api.state.repo(REPO).comments_on(number)
+    assert "train.hidden" in comment.body

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from mlops_ci import templates
@@ -61,11 +62,13 @@ def merge(repo: Path, head: str, base: str, message: str) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
-def seed_dvc_remote(repo: Path, remote: Path) -> None:
-    """Give the project a DVC remote (a local folder) holding its data and the trained outputs of
-    `develop`, run-cache included: the state the team's object store is in after develop's last
-    training. Commits the remote to `main` and moves `develop` along."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+def seed_dvc_remote(repo: Path, remote: Path | str, credentials: Mapping[str, str] | None = None) -> None:
+    """Give the project a DVC remote (a local folder, or an `s3://` URL with `credentials` such as
+    S3Server.env()) holding its data and the trained outputs of `develop`, run-cache included: the
+    state the team's object store is in after develop's last training. Commits the remote to
+    `main` and moves `develop` along."""
+    env = {**os.environ, **(credentials or {}),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
     def run(*command: str) -> None:
         subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True, timeout=900)
