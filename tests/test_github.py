@@ -373,3 +373,25 @@ def test_an_error_without_a_json_body_uses_the_reason():
 
 def test_the_default_sleep_is_time_sleep():
     gh._default_sleep(0)  # pylint: disable=protected-access
+
+
+def test_create_once_finds_what_a_failed_post_created(client, github_api, repo):
+    """A POST whose answer was lost (502 after GitHub acted) is looked up, not sent twice."""
+    issues = f"/repos/{repo.full_name}/issues"
+
+    looks: list[int] = []
+
+    def find():
+        looks.append(1)
+        if len(looks) == 1:  # before the POST: not there yet
+            repo.create_issue({"title": "drift"}, "octocat")  # what GitHub will do before its 502
+            return None
+        return next((issue for issue in client.paginate(issues) if issue["title"] == "drift"), None)
+
+    github_api.inject("POST", issues, 502)
+    issue, created = client.create_once(issues, {"title": "drift"}, find)
+    assert created and issue["number"] == 1 and len(repo.issues) == 1 and len(looks) == 2
+    assert client.create_once(issues, {"title": "drift"}, find) == (issue, False)
+    github_api.inject("POST", issues, 422)
+    with pytest.raises(gh.GitHubError, match="422"):
+        client.create_once(issues, {"title": "other"}, lambda: None)

@@ -579,6 +579,18 @@ def test_issues_share_numbers_with_pull_requests(github_client, repo, pull):
     assert github_client.get(f"{REPO}/issues/99").status_code == 404
 
 
+def test_list_issues_filters_by_state_and_labels_and_includes_pull_requests(github_client, repo, pull):
+    for title, labels in (("drift", ["retrain", "ml"]), ("other", ["ml"])):
+        github_client.post(f"{REPO}/issues", json={"title": title, "labels": labels})
+    repo.issues[pull.number + 2].state = "closed"
+    listed = github_client.get(f"{REPO}/issues").json()
+    assert [(item["title"], "pull_request" in item) for item in listed] == [("drift", False), (pull.title, True)]
+    assert [item["title"] for item in github_client.get(f"{REPO}/issues", params={"state": "all"}).json()] == [
+        "other", "drift", pull.title]
+    retrain = github_client.get(f"{REPO}/issues", params={"labels": "ml,retrain", "state": "all"}).json()
+    assert [item["title"] for item in retrain] == ["drift"]
+
+
 # -- state file and command line ---------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from mlops_ci import gha
 from mlops_ci.errors import EXIT_OK, MlopsCiError
-from mlops_ci.github import GitHubClient, GitHubError, repo_path
+from mlops_ci.github import GitHubClient, repo_path
 
 COMMENT_LIMIT = 65_536
 
@@ -65,18 +65,10 @@ def upsert(github: GitHubClient, repo: str, number: int, body: str, key: str,
     def existing() -> dict[str, Any] | None:
         return find_marked(github.paginate(comments_path), key, author)
 
-    found = existing()
-    if found is None:
-        try:
-            return Outcome("created", github.post(comments_path, json={"body": text}))
-        except GitHubError as error:
-            if error.status is not None and error.status < 500:
-                raise
-            # The create may have happened before the error (a 5xx, a timeout after sending): look
-            # again rather than post twice.
-            found = existing()
-            if found is None:
-                return Outcome("created", github.post(comments_path, json={"body": text}))
+    # A create that failed after reaching GitHub is looked up again rather than posted twice.
+    found, created = github.create_once(comments_path, {"body": text}, existing)
+    if created:
+        return Outcome("created", found)
     if found["body"] == text:
         return Outcome("unchanged", found)
     updated = github.patch(repo_path(repo, "issues", "comments", found["id"]), json={"body": text})

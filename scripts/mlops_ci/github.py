@@ -175,6 +175,23 @@ class GitHubClient:
         """DELETE; None for GitHub's usual 204."""
         return self.request("DELETE", path)
 
+    def create_once(self, path: str, json: Any, find: Callable[[], Any]) -> tuple[Any, bool]:
+        """(resource, created): `find()`'s answer when it finds one, else POST `json` to `path`.
+
+        A POST that failed after reaching GitHub (a 5xx, no answer) may have created the resource:
+        `find()` again, and POST once more only when it is still absent, so retries never make two.
+        """
+        found = find()
+        if found is not None:
+            return found, False
+        try:
+            return self.post(path, json=json), True
+        except GitHubError as error:
+            if error.status is not None and error.status < 500:
+                raise
+            found = find()
+            return (found, True) if found is not None else (self.post(path, json=json), True)
+
     def paginate(self, path: str, params: Params | None = None, *, key: str | None = None) -> list[Any]:
         """Every item of a list endpoint, following `Link: rel="next"` (per_page=100 unless given).
 

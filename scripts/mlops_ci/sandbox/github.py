@@ -459,11 +459,25 @@ def create_issue(call: Call) -> Response:
     return json_response(issue_json(call, call.repo.create_issue(call.body(), call.token.login)), 201)
 
 
+def _as_issue_json(call: Call, item: Issue | PullRequest) -> dict[str, Any]:
+    """An issue object; a pull request is an issue too, with a ``pull_request`` key."""
+    if isinstance(item, PullRequest):
+        pull = pull_json(call, item)
+        return {**pull, "pull_request": {"url": pull["url"], "html_url": pull["html_url"]}}
+    return issue_json(call, item)
+
+
+def list_issues(call: Call) -> Response:
+    """GET /repos/{o}/{r}/issues?state=&labels=a,b (pull requests included, as GitHub does)"""
+    args = call.request.args
+    items = call.repo.list_issues(args.get("state", "open"), args.get("labels"))
+    return paginated(call, [_as_issue_json(call, item) for item in items])
+
+
 def get_issue(call: Call, number: int) -> Response:
     """GET /repos/{o}/{r}/issues/{n}: a pull request is an issue too (with a ``pull_request`` key)."""
     if number in call.repo.pulls:
-        pull = pull_json(call, call.repo.pulls[number])
-        return json_response({**pull, "pull_request": {"url": pull["url"], "html_url": pull["html_url"]}})
+        return json_response(_as_issue_json(call, call.repo.pulls[number]))
     return json_response(issue_json(call, call.repo.issue(number)))
 
 
@@ -523,6 +537,7 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/pulls", list_pulls, "read"),
     ("GET", "/pulls/<int:number>", get_pull, "read"),
     ("GET", "/pulls/<int:number>/reviews", list_reviews, "read"),
+    ("GET", "/issues", list_issues, "read"),
     ("POST", "/issues", create_issue, "write"),
     ("GET", "/issues/<int:number>", get_issue, "read"),
     ("GET", "/issues/<int:number>/comments", list_comments, "read"),

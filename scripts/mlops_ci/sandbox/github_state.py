@@ -252,6 +252,14 @@ class Repository:  # pylint: disable=too-many-instance-attributes,too-many-publi
         self.reviews[review.id] = review
         return review
 
+    def merge_pull(self, number: int, merge_commit_sha: str) -> PullRequest:
+        """Mark pull request ``number`` merged as ``merge_commit_sha`` (a merge, squash or rebase
+        commit) and move its base branch there, as GitHub's merge button does."""
+        pull = self.pull(number)
+        pull.state, pull.merged_at, pull.merge_commit_sha = "closed", now_iso(), merge_commit_sha
+        self.add_branch(pull.base_ref, merge_commit_sha)
+        return pull
+
     # -- lookups -----------------------------------------------------------------------------------
 
     def branch_sha(self, branch: str) -> str:
@@ -305,6 +313,17 @@ class Repository:  # pylint: disable=too-many-instance-attributes,too-many-publi
             )
 
         return [p for p in sorted(self.pulls.values(), key=lambda p: p.number) if selected(p)]
+
+    def list_issues(self, state: str = "open", labels: str | None = None) -> list[Issue | PullRequest]:
+        """Issues and pull requests filtered like ``GET /issues`` (``state`` open/closed/all, ``labels``
+        comma-separated names an item must all carry; pull requests carry none here), newest first."""
+        wanted = {name.strip() for name in (labels or "").split(",") if name.strip()}
+        items: list[Issue | PullRequest] = [*self.issues.values(), *self.pulls.values()]
+        return [
+            item
+            for item in sorted(items, key=lambda item: item.number, reverse=True)
+            if state in ("all", item.state) and wanted <= set(getattr(item, "labels", []))
+        ]
 
     def ruleset(self, ruleset_id: int) -> Ruleset:
         """Ruleset ``ruleset_id``; 404 when there is none."""
