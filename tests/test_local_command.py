@@ -95,7 +95,9 @@ def test_in_place_runs_the_working_tree(probe_repo, tmp_path):
 
 
 def test_no_workflow_for_the_event_is_nothing_to_do(project_repo, tmp_path, capsys):
-    code = main(["local", "push", "--repo", str(project_repo), "--out", str(tmp_path)])
+    # The pull-request template has no push trigger.
+    code = main(["local", "push", "--repo", str(project_repo), "--out", str(tmp_path),
+                 "-W", ".github/workflows/mlops-ci-pull-request.yml"])
     assert code == 0 and "nothing to do" in capsys.readouterr().out
 
 

@@ -736,15 +736,6 @@ def test_mlflow_package_missing(monkeypatch):
     assert champion_.status == "unavailable" and "not installed" in warnings[0]
 
 
-def test_bounded_retries_only_where_unset(monkeypatch):
-    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-    with report.bounded_mlflow_retries():
-        assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "2"
-        assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "30"
-    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ
-
-
 @pytest.fixture(name="unused_port")
 def fixture_unused_port() -> int:
     import socket   # pylint: disable=import-outside-toplevel

@@ -59,6 +59,7 @@ import yaml
 
 from mlops_ci import gha, report_render
 from mlops_ci.experiments import Experiment, load_experiments
+from mlops_ci.registry import bounded_mlflow_retries
 from mlops_ci.errors import EXIT_OK, MlopsCiError
 from mlops_ci.local.git import git
 
@@ -66,7 +67,6 @@ DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
 DEFAULT_ALIAS = "champion"
 LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|latency", re.IGNORECASE)
 # Bounded MLflow client retries (its defaults retry for about 4 minutes); set only when unset.
-MLFLOW_RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 DVC_TIMEOUT = 900
 WORKSPACE = "workspace"
 BASE, NEW = "base", "new"
@@ -827,19 +827,6 @@ def dvc_tracked(repo: Path) -> frozenset[str]:
     listed = git(repo, "ls-files", "--", "*.dvc")
     return frozenset(path[:-4] for path in listed.splitlines() if path.endswith(".dvc")
                      and not path.startswith(".dvc/"))
-
-
-@contextmanager
-def bounded_mlflow_retries() -> Iterator[None]:
-    """MLflow client retry and timeout defaults for this block, where the environment sets none."""
-    added = [name for name in MLFLOW_RETRY_DEFAULTS if name not in os.environ]
-    for name in added:
-        os.environ[name] = MLFLOW_RETRY_DEFAULTS[name]
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
 
 
 def _mlflow_error(error: Exception) -> str:
