@@ -4,11 +4,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${MLOPS_CI_VENV:-$ROOT/.venv}
 export ROOT VENV
 
-# Debian packages the tests use: shellcheck (lint gate), mariadb-server (the seed's MySQL backend).
+# Debian packages the tests use: shellcheck (lint gate), mariadb-server (the seed's MySQL backend),
+# prometheus (its promtool checks and unit-tests the generated alert rules).
 ensure_debian_packages() {
   local missing=()
   command -v shellcheck >/dev/null || missing+=(shellcheck)
   command -v mariadbd >/dev/null || missing+=(mariadb-server)
+  command -v promtool >/dev/null || missing+=(prometheus)   # promtool: the alert rule tests
   if ((${#missing[@]})); then
     echo "==> apt-get install ${missing[*]}"
     local sudo=()
@@ -18,7 +20,12 @@ ensure_debian_packages() {
     fi
     "${sudo[@]}" apt-get update -qq &&
       "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
+        "${missing[@]}" >/dev/null || return 1
+    # Only promtool is wanted: where the package's service was started (systemd or sysv), stop it.
+    if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+      "${sudo[@]}" systemctl disable --now prometheus >/dev/null 2>&1 ||
+        "${sudo[@]}" service prometheus stop >/dev/null 2>&1 || true
+    fi
   fi
 }
 

@@ -16,6 +16,7 @@ ADMIN_TOKEN = "admin-token-for-drift"
 
 def run_drift(project_repo, github_api, out) -> dict:
     main(["local", "schedule", "--repo", str(project_repo), "--out", str(out),
+          "-W", ".github/workflows/mlops-ci-protection-drift.yml",
           "--github-api-url", github_api.url, "--secret", "MLOPS_CI_ADMIN_TOKEN"])
     return json.loads((out / "result.json").read_text())["jobs"][0]
 
