@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import yaml
 
 from mlops_ci import templates
@@ -30,3 +31,11 @@ def test_every_template_has_properties_and_parses():
         assert properties["name"] and properties["description"]
         workflow = yaml.safe_load(templates.instantiate(template.read_text(), org="acme", ref="v1"))
         assert workflow["permissions"] == {}, f"{template.name}: top-level permissions must be empty"
+
+
+def test_properties_follow_githubs_format_with_icon_and_categories():
+    schema = json.loads((ROOT / "tools" / "schemas" / "workflow-template-properties.schema.json").read_text())
+    for template in templates.template_files(ROOT):
+        properties = json.loads(template.with_suffix(".properties.json").read_text())
+        jsonschema.validate(properties, schema)
+        assert properties["iconName"] and properties["categories"], template.name
