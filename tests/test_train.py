@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_ci import experiments, train
+from mlops_ci import experiments, naming, train
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.local.git import git
@@ -271,3 +271,34 @@ def test_a_failed_experiment_is_a_failed_gate(pipeline_repo, tmp_path, capsys, v
                  "--track-command", "", "--out-dir", str(tmp_path / "results")]) == 1
     assert "dvc exp run failed" in capsys.readouterr().err
     assert not (tmp_path / "results").exists()
+
+
+def test_naming_problems_of_datasets_and_the_model():
+    config = naming.parse_config(None)
+    assert train.naming_problems(["data/raw.dvc", "src/a.py"], "digits-classifier", config) == []
+    problems = train.naming_problems(["data/Raw Images.dvc"], "Digits_Model", config)
+    assert len(problems) == 2 and "dataset name 'Raw Images'" in problems[0] and "model name" in problems[1]
+
+
+def test_plan_refuses_names_against_the_base_branchs_conventions(pipeline_repo, tmp_path, monkeypatch, capsys):
+    (pipeline_repo / ".github").mkdir()
+    (pipeline_repo / ".github" / "mlops-ci.yml").write_text("naming:\n  dataset: 'ds_[a-z]+'\n")
+    git(pipeline_repo, "add", "--all")
+    git(pipeline_repo, "commit", "--quiet", "-m", "conventions")
+    git(pipeline_repo, "checkout", "--quiet", "-b", "feature/data")
+    (pipeline_repo / "images.dvc").write_text("outs:\n- path: images\n")
+    # The PR also tries to loosen the rule: the base branch's rule applies.
+    (pipeline_repo / ".github" / "mlops-ci.yml").write_text("naming:\n  dataset: '.*'\n")
+    git(pipeline_repo, "add", "--all")
+    git(pipeline_repo, "commit", "--quiet", "-m", "new data")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code, out = plan_output(pipeline_repo, tmp_path, monkeypatch)
+    assert code == 1 and out["train"] is False
+    assert "dataset name 'images' does not follow the naming convention naming.dataset" in capsys.readouterr().err
+    assert "naming conventions" in summary.read_text()
+    monkeypatch.setenv("MLOPS_CI_MODEL_NAME", "Bad Name")
+    git(pipeline_repo, "rm", "--quiet", "images.dvc")
+    git(pipeline_repo, "commit", "--quiet", "-m", "no data")
+    assert plan_output(pipeline_repo, tmp_path, monkeypatch)[0] == 1
+    assert "model name 'Bad Name'" in capsys.readouterr().err

@@ -1,8 +1,10 @@
-"""`mlops-ci train plan|run|experiment`: decide whether a PR needs training, then train, track and register.
+"""`mlops-ci train plan|run|experiment`: decide whether a PR needs training; train, track, register.
 
 plan   cheap, no data, no secrets: does the change (BASE...HEAD) touch a pipeline input? dvc.yaml,
        dvc.lock, a `.dvc` data file, a stage's dependency, or a param a stage declares. A PR that
-       touches only docs never wakes a GPU runner.
+       touches only docs never wakes a GPU runner. It also holds the names the change brings in to
+       the team's conventions (`naming:` in the base branch's .github/mlops-ci.yml): the datasets of
+       the `.dvc` files it adds or changes, and the model name (MLOPS_CI_MODEL_NAME); exit 1 if not.
 run    on the training runner: log the GPUs seen; `dvc repro --pull` (stages already run anywhere are
        restored from the run-cache instead of retrained); `dvc push --run-cache`; the project's track
        command logs the run to MLflow and registers the model; the version gets mlops-ci's tags (PR,
@@ -30,8 +32,8 @@ from typing import Any
 
 import yaml
 
-from mlops_ci import experiments, gha
-from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
+from mlops_ci import experiments, gha, naming
+from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, CheckFailed, MlopsCiError
 from mlops_ci.report import run_dvc
 from mlops_ci.text import md_escape
 
@@ -117,6 +119,29 @@ def _git(repo: Path, *args: str, check: bool = True) -> str | None:
     return done.stdout
 
 
+def naming_config(repo: Path, base: str) -> dict[str, re.Pattern[str]]:
+    """The naming conventions of .github/mlops-ci.yml as the *base* commit has it (a PR can't loosen
+    its own rules); the defaults when it has none."""
+    text = _git(repo, "show", f"{base}:.github/mlops-ci.yml", check=False) if base else None
+    if text is None:
+        return naming.parse_config(None)
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise MlopsCiError(f"cannot read the config: {error}", where=".github/mlops-ci.yml") from error
+    return naming.parse_config(document, f"{base}:.github/mlops-ci.yml")
+
+
+def naming_problems(changed_files: list[str], model: str | None,
+                    config: dict[str, re.Pattern[str]]) -> list[str]:
+    """Names the change brings in that break the team's conventions: datasets (the `.dvc` files it
+    adds or changes, e.g. data/raw.dvc tracks "raw") and the registered model's name."""
+    names = [("dataset", Path(path).name.removesuffix(".dvc"))
+             for path in changed_files if path.endswith(".dvc")]
+    names += [("model", model)] if model else []
+    return [problem for kind, name in names if (problem := naming.check(kind, name, config))]
+
+
 def plan(repo: Path, base: str) -> list[str]:
     """The reasons to train for the change from `base` to HEAD in `repo` (a DVC project folder)."""
     if not (repo / "dvc.yaml").is_file():
@@ -132,12 +157,31 @@ def plan(repo: Path, base: str) -> list[str]:
     params_text = {name: (_git(repo, "show", f"{base}:{prefix}{name}", check=False),
                           (repo / name).read_text(encoding="utf-8") if (repo / name).is_file() else None)
                    for name in pipeline.params}
+    present = [name for name in changed if (repo / name).exists()]
+    problems = naming_problems(present, os.environ.get("MLOPS_CI_MODEL_NAME"), naming_config(repo, base))
+    if problems:
+        raise NamingBroken(problems)
     return reasons_to_train(pipeline, changed, params_text)
+
+
+class NamingBroken(CheckFailed):
+    """The change names a dataset or model against the team's conventions (exit 1)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 def run_plan(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci train plan`: outputs `train` (true/false) and `reasons`."""
-    reasons = plan(Path(args.repo), args.base)
+    try:
+        reasons = plan(Path(args.repo), args.base)
+    except NamingBroken as broken:
+        gha.set_output("train", "false")
+        listed = "\n".join(f"- {problem}" for problem in broken.problems)
+        gha.append_summary(f"### train plan: ⛔ naming conventions\n\n{listed}\n\nRename, or change `naming:` "
+                           "in `.github/mlops-ci.yml` on the base branch.\n")
+        raise
     needed = bool(reasons)
     gha.set_output("train", "true" if needed else "false")
     gha.set_output("reasons", "\n".join(reasons))
