@@ -24,3 +24,6 @@ def test_demo_plays_the_story(tmp_path, capsys):
     pulls = next(iter(state["repos"].values()))["pulls"]
     assert [pull["merged_at"] is not None for pull in pulls.values()] == [True, False, True]
     assert (out / "mlflow").is_dir()
+    # The push to main promoted the release PR's version: the story ends with the champion named.
+    assert "**`models:/digits-classifier@champion`** is version" in summary
+    assert "(trained for PR #3)" in summary

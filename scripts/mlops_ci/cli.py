@@ -27,6 +27,15 @@ COMMAND_MODULES = (
     "mlops_ci.report",
     "mlops_ci.comment",
     "mlops_ci.train",
+    "mlops_ci.promote",
+    "mlops_ci.data_check",
+    "mlops_ci.drift",
+    "mlops_ci.compare",
+    "mlops_ci.init",
+    "mlops_ci.reference",
+    "mlops_ci.adopt",
+    "mlops_ci.alerts",
+    "mlops_ci.monitor",
 )
 
 

@@ -71,8 +71,7 @@ class Story:
         """Merge a PR with a merge commit, locally and in the stand-in; the merge commit."""
         pull = self.github.state.repo(SLUG).pull(number)
         sha = project.merge(self.repo, pull.head_ref, pull.base_ref, f"Merge pull request #{number}")
-        pull.state, pull.merged_at, pull.merge_commit_sha = "closed", time.strftime("%Y-%m-%dT%H:%M:%SZ"), sha
-        self.github.state.repo(SLUG).add_branch(pull.base_ref, sha)
+        self.github.state.repo(SLUG).merge_pull(number, sha)
         return sha
 
     def run(self, title: str, expected: int, *local_args: str) -> Outcome:
@@ -113,7 +112,8 @@ def play(story: Story) -> None:
     story.merge_pr(1)
     story.pull_request("Release PR: develop into main", EXIT_OK, "develop", "main", "Release PROJ-101")
     story.merge_pr(3)
-    story.run("Merge pushed to main", EXIT_OK, "push", "--branch", "main")
+    story.run("Merge pushed to main: the release's model is promoted to champion", EXIT_OK,
+              "push", "--branch", "main")
 
 
 def registered_versions(mlflow_url: str) -> list[tuple[str, str, str, list[str]]]:
@@ -151,9 +151,13 @@ def summary(story: Story) -> str:
             lines.append(f"- PR #{number}: `{path}`")
     if not any(remote.comments_on(number) for number in remote.pulls):
         lines.append("- none")
-    lines += ["", "## Model registry", "", "| model | version | from PR | aliases |", "|---|---|---|---|"]
+    versions = registered_versions(story.mlflow_url)
+    champions = [f"**`models:/{name}@champion`** is version {version} (trained for PR #{pr})"
+                 for name, version, pr, aliases in versions if "champion" in aliases]
+    lines += ["", "## Model registry", "", *(champions or ["No champion: nothing was promoted."]), "",
+              "| model | version | from PR | aliases |", "|---|---|---|---|"]
     lines += [f"| {name} | {version} | #{pr} | {', '.join(aliases) or '-'} |"
-              for name, version, pr, aliases in registered_versions(story.mlflow_url)]
+              for name, version, pr, aliases in versions]
     lines += ["", f"- project repository: `{story.repo}`",
               f"- GitHub stand-in state (PRs, comments): `{story.out / 'github-state.json'}`",
               f"- MLflow server (stopped now; its database stays): `{story.out / 'mlflow'}`",

@@ -1,0 +1,149 @@
+"""Benchmark: the training workflow and the reviewer's report, against their bare equivalents.
+
+    python bench/training.py [--repeat N]
+
+Prints one table, every figure measured in this run on this machine (medians of N runs where N applies):
+- train job, first run vs an unchanged re-run of the same PR: the re-run restores every stage from
+  the DVC remote's run-cache instead of training (issue 5's goal: the re-run costs <= 10% of a run
+  that trains; what is left is checkout, environment set-up and logging to MLflow);
+- the train workflow (plan, train, report and comment through `mlops-ci local`) vs the same work bare
+  in a fresh clone: `dvc repro --pull`, `dvc push --run-cache`, `python -m src.track`;
+- `mlops-ci comment` on a PR with 1,000 comments: requests made and time;
+- `mlops-ci report`'s build and render with 500 metrics and 20 plots (the DVC JSON made up front).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from mlops_ci import comment, report, report_render
+from mlops_ci.github import GitHubClient
+from mlops_ci.local.git import git
+from mlops_ci.sandbox.github import GitHubStandIn
+from mlops_ci.sandbox.github_state import GitHubState
+from mlops_ci.sandbox.project import commit_change, make_project_repo, seed_dvc_remote
+from mlops_ci.sandbox.services import mlflow_server
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from test_report import synthetic_dvc  # noqa: E402  pylint: disable=wrong-import-position
+
+SLUG = "acme/digits"
+TOKEN = "bench-token"
+FEATURE = "feature/PROJ-5-bench"
+
+
+def run_train_workflow(repo: Path, github: GitHubStandIn, mlflow_url: str, number: int, out: Path) -> dict:
+    """The PR's train workflow through `mlops-ci local`: {job: seconds}, the whole run's seconds."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "mlops_ci", "local", "pull_request", "--repo", str(repo),
+                    "--head", FEATURE, "--base", "develop", "--pr-number", str(number), "--title", "PROJ-5 bench",
+                    "-W", ".github/workflows/mlops-ci-pull-request.yml", "--job", "train", "--out", str(out),
+                    "--github-api-url", github.url, "--secret", "GITHUB_TOKEN",
+                    "--var", f"MLFLOW_TRACKING_URI={mlflow_url}"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    total = time.perf_counter() - started
+    jobs = json.loads((out / "result.json").read_text())["jobs"]
+    seconds = {job["name"].rsplit("/", 1)[-1]: job["seconds"] for job in jobs}
+    seconds["workflow"] = sum(seconds.get(name, 0.0) for name in ("plan", "train", "report"))
+    seconds["total"] = total
+    return seconds
+
+
+def bare_training(repo: Path, scratch: Path, mlflow_url: str) -> float:
+    """The same training without the workflow: a fresh clone, repro with pull, push, track."""
+    clone = scratch / "bare"
+    started = time.perf_counter()
+    git(scratch, "clone", "--quiet", "--branch", FEATURE, str(repo), str(clone))
+    env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_url}
+    for command in ("dvc repro --pull", "dvc push --run-cache", f"{sys.executable} -m src.track"):
+        subprocess.run(command, cwd=clone, shell=True, check=True, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def bench_training(scratch: Path) -> list[str]:
+    state = GitHubState()
+    state.add_repo(SLUG, branches=["develop"])
+    os.environ["GITHUB_TOKEN"] = TOKEN
+    with ExitStack() as stack:
+        server = stack.enter_context(mlflow_server(scratch / "mlflow"))
+        github = stack.enter_context(GitHubStandIn(state, token=TOKEN))
+        repo = make_project_repo(scratch / "digits", ROOT, slug=SLUG)
+        seed_dvc_remote(repo, scratch / "dvc-remote")
+        params = (repo / "params.yaml").read_text().replace("lr: 0.01", "lr: 0.02")
+        commit_change(repo, FEATURE, "params.yaml", params, "PROJ-5 bench", start="develop")
+        remote = state.repo(SLUG)
+        remote.add_branch(FEATURE, git(repo, "rev-parse", FEATURE))
+        number = remote.add_pull(FEATURE, "develop", title="PROJ-5 bench").number
+        first = run_train_workflow(repo, github, server.url, number, scratch / "first")
+        rerun = run_train_workflow(repo, github, server.url, number, scratch / "rerun")
+        git(repo, "checkout", "--quiet", "develop")
+        bare = bare_training(repo, scratch, server.url)
+    return [
+        f"| train job: first run (trains) vs unchanged re-run (run-cache) | {first['train']:.1f} s | "
+        f"{rerun['train']:.1f} s | {rerun['train'] / first['train']:.0%} |",
+        f"| train workflow (plan + train + report jobs) vs bare repro --pull + push + track | "
+        f"{first['workflow']:.1f} s | {bare:.1f} s | {first['workflow'] / bare:.2f}x |",
+    ]
+
+
+def bench_comment(repeat: int) -> str:
+    state = GitHubState()
+    state.add_repo(SLUG, branches=["develop"])
+    with GitHubStandIn(state, token=TOKEN) as github:
+        remote = state.repo(SLUG)
+        number = remote.add_pull("feature/PROJ-1-x", "develop", title="PROJ-1").number
+        for index in range(999):
+            remote.add_comment(number, f"remark {index}")
+        remote.add_comment(number, f"{comment.marker('bench')}\nold", user="github-actions[bot]")
+        client = GitHubClient(github.url, TOKEN)
+        seconds, requests = [], []
+        for index in range(repeat):
+            before = len(github.requests)
+            started = time.perf_counter()
+            comment.upsert(client, SLUG, number, f"report {index}", "bench")
+            seconds.append(time.perf_counter() - started)
+            requests.append(len(github.requests) - before)
+    return (f"| `mlops-ci comment` on a PR with 1,000 comments | {statistics.median(seconds) * 1000:.0f} ms | "
+            f"{max(requests)} requests | (CML: first page only) |")
+
+
+def bench_report(repeat: int) -> str:
+    dvc = synthetic_dvc()
+    seconds, size = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        markdown, _ = report_render.render(report.build_report("develop", dvc))
+        seconds.append(time.perf_counter() - started)
+        size = len(markdown)
+    return (f"| report build + render, 500 metrics and 20 plots | {statistics.median(seconds) * 1000:.0f} ms | "
+            f"{size:,} characters | under 65,536 |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs of the quick cases (default 5)")
+    args = parser.parse_args()
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    with tempfile.TemporaryDirectory(prefix="mlops-ci-bench-") as tmp:
+        training = bench_training(Path(tmp))
+    print(f"{sys.platform}, {subprocess.getoutput('nproc')} cores; quick cases: medians of {args.repeat}")
+    print("| case | measured | compared with | ratio / note |")
+    print("|---|---|---|---|")
+    for line in (*training, bench_comment(args.repeat), bench_report(args.repeat)):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
