@@ -76,9 +76,10 @@ def test_param_change_trains_registers_and_comments_once(project, github_api, ml
     assert "🏋️ ran" in jobs["train"]["summary"]
 
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
-    versions = MlflowClient().search_model_versions(f"tags.`mlops_ci.pr` = '{number}'")
-    assert len(versions) == 1
-    assert versions[0].tags["mlops_ci.commit"] == git(project, "rev-parse", BRANCH)
+    # The MLflow server is shared by the session's tests: look for this PR's head commit.
+    head = git(project, "rev-parse", BRANCH)
+    versions = MlflowClient().search_model_versions(f"tags.`mlops_ci.commit` = '{head}'")
+    assert len(versions) == 1 and versions[0].tags["mlops_ci.pr"] == str(number)
 
     [comment] = github_api.state.repo(REPO).comments_on(number)
     first_body = comment.body
@@ -148,9 +149,10 @@ def test_parallel_experiments_are_compared_in_the_report(project, github_api, ml
     # Experiments are logged as runs but never registered: only the PR's own training is a candidate.
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
     client = MlflowClient()
-    assert len(client.search_model_versions(f"tags.`mlops_ci.pr` = '{number}'")) == 1
+    head = git(project, "rev-parse", BRANCH)   # the server is shared by the session's tests
+    assert len(client.search_model_versions(f"tags.`mlops_ci.commit` = '{head}'")) == 1
     runs = client.search_runs([client.get_experiment_by_name("digits-classifier").experiment_id],
-                              f"tags.`mlops_ci.pr` = '{number}'")
+                              f"tags.`mlops_ci.commit` = '{head}'")
     assert sorted(run.data.params["train.lr"] for run in runs) == ["0.002", "0.01", "0.05"]
 
 
