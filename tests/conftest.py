@@ -1,7 +1,9 @@
 """Shared pytest fixtures: the GitHub stand-in and real MLflow / MariaDB / S3 servers on loopback.
 
 Service fixtures are session-scoped (a server start costs seconds); a missing server binary turns
-into a skip. Add further fixtures below the existing sections.
+into a skip. A test that uses one is marked `services` here, so the fast tier
+(`-m "not e2e and not services"`) never starts a server. Add further fixtures below the existing
+sections.
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ TEST_TOKEN = "test-token"
 TEST_REPO = "acme/digits"
 # An MLflow client against a dead server retries for minutes by default: fail fast instead.
 MLFLOW_CLIENT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+
+
+# Fixtures that start a real server process; tests using them belong to the full tier.
+SERVICE_FIXTURES = frozenset({"mlflow_server", "mlflow_server_mariadb", "mariadb_server", "s3_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a real server (directly or through another fixture) `services`."""
+    for item in items:
+        if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.services)
 
 
 def enter_service(stack: ExitStack, service: AbstractContextManager[T]) -> T:

@@ -28,7 +28,7 @@ def fixture_trained_develop(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("train-e2e")
     repo = make_project_repo(work / "digits", ROOT, slug=REPO)
     seed_dvc_remote(repo, work / "dvc-remote")
-    assert not git(repo, "status", "--porcelain"), "the committed dvc.lock matches a fresh repro"
+    assert not git(repo, "status", "--porcelain"), "develop's training is committed, dvc.lock included"
     return repo
 
 

@@ -148,7 +148,8 @@ def test_promotion_config(tmp_path, monkeypatch):
 
 # --- against MLflow -------------------------------------------------------------------------------
 
-@pytest.fixture(name="server", params=["sqlite", pytest.param("mariadb", marks=pytest.mark.mariadb)])
+@pytest.fixture(name="server", params=[pytest.param("sqlite", marks=pytest.mark.services),
+                                        pytest.param("mariadb", marks=[pytest.mark.services, pytest.mark.mariadb])])
 def fixture_server(request, mlflow_client_env, monkeypatch):
     """The MLflow server of each backend, as MLFLOW_TRACKING_URI."""
     name = "mlflow_server" if request.param == "sqlite" else "mlflow_server_mariadb"

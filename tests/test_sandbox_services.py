@@ -16,7 +16,7 @@ from mlflow.entities.model_registry import ModelVersion
 
 from mlops_ci.sandbox import services
 
-pytestmark = pytest.mark.usefixtures("mlflow_client_env")
+pytestmark = [pytest.mark.services, pytest.mark.usefixtures("mlflow_client_env")]
 
 PYTHON = sys.executable
 

@@ -65,8 +65,11 @@ def merge(repo: Path, head: str, base: str, message: str) -> str:
 def seed_dvc_remote(repo: Path, remote: Path | str, credentials: Mapping[str, str] | None = None) -> None:
     """Give the project a DVC remote (a local folder, or an `s3://` URL with `credentials` such as
     S3Server.env()) holding its data and the trained outputs of `develop`, run-cache included: the
-    state the team's object store is in after develop's last training. Commits the remote to
-    `main` and moves `develop` along."""
+    state the team's object store is in after develop's last training.
+
+    Training happens here, on this machine, and its `dvc.lock` is committed to `main` (and `develop`
+    moved along) with the remote: model and metric hashes depend on the CPU that trained them, so
+    the committed lock of the example only describes the machine it was made on."""
     env = {**os.environ, **(credentials or {}),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
@@ -74,9 +77,10 @@ def seed_dvc_remote(repo: Path, remote: Path | str, credentials: Mapping[str, st
         subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True, timeout=900)
 
     run("dvc", "remote", "add", "--default", "storage", str(remote))
-    git(repo, "add", ".dvc/config")
-    git(repo, "commit", "--quiet", "--message", "Store data and pipeline outputs in the DVC remote")
-    git(repo, "branch", "--force", "develop", "main")
     run(sys.executable, "-m", "src.ingest")
     run("dvc", "repro")
     run("dvc", "push", "--run-cache")
+    git(repo, "add", "--update")
+    git(repo, "add", ".dvc/config")
+    git(repo, "commit", "--quiet", "--message", "Train develop and store data and outputs in the DVC remote")
+    git(repo, "branch", "--force", "develop", "main")
