@@ -1,27 +1,42 @@
 #!/usr/bin/env bash
 # The test command: install everything (Debian and Python packages, Node lint tools), then run every
 # static gate, the test suite with its coverage gate, and the example project's own tests.
-#   bash dev/test.sh [PYTEST-ARGS...]
+#   bash dev/test.sh [PYTEST-ARGS...]           full tier (what CI runs)
+#   bash dev/test.sh --fast [PYTEST-ARGS...]    fast tier: static gates and the tests that run neither
+#                                               act nor a server (pytest -m "not e2e and not services")
+# MLOPS_CI_TEST_WORKERS=N sets pytest-xdist's worker count (default: one per core, at most 4).
 set -uo pipefail
 # shellcheck source=dev/lib.sh
 source "$(dirname "$0")/lib.sh"
+tier=full
+if [ "${1:-}" = "--fast" ]; then
+  tier=fast
+  shift
+fi
 ensure_debian_packages && ensure_venv && ensure_node_tools || exit 1
 activate_venv
 cd "$ROOT" || exit 1
 
+cores=$(nproc 2>/dev/null || echo 2)
+workers=${MLOPS_CI_TEST_WORKERS:-$((cores < 4 ? cores : 4))}
 failed=()
 echo "==> static gates"
 bash dev/lint.sh || failed+=(lint)
 
-echo "==> tests (coverage gate: 90% of mlops_ci)"
-python -m pytest -p no:cacheprovider --cov=mlops_ci --cov-report=term --cov-report=xml \
-  --cov-fail-under=90 "$@" || failed+=(pytest)
+if [ "$tier" = fast ]; then
+  echo "==> fast tier: tests without act or servers"
+  python -m pytest -p no:cacheprovider -n "$workers" -m "not e2e and not services" "$@" || failed+=(pytest)
+else
+  echo "==> full tier: every test (coverage gate: 90% of mlops_ci)"
+  python -m pytest -p no:cacheprovider -n "$workers" --cov=mlops_ci --cov-report=term \
+    --cov-report=xml --cov-fail-under=90 "$@" || failed+=(pytest)
+fi
 
 echo "==> example project tests"
 (cd examples/image-classifier && python -m pytest -q -p no:cacheprovider) || failed+=(example)
 
 if ((${#failed[@]})); then
-  echo "FAILED: ${failed[*]}"
+  echo "FAILED ($tier tier): ${failed[*]}"
   exit 1
 fi
-echo "all gates and tests passed"
+echo "all gates and tests passed ($tier tier)"
