@@ -8,6 +8,7 @@ example passes the same gate in the demo (tests/test_demo.py) on every PR it pla
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -45,9 +46,9 @@ def fixture_project(tmp_path: Path) -> Path:
     return project
 
 
-def lint_test(repo: Path, out: Path) -> tuple[int, dict]:
+def lint_test(repo: Path, out: Path, *extra: str) -> tuple[int, dict]:
     code = main(["local", "pull_request", "--repo", str(repo), "--head", BRANCH, "--base", "develop",
-                 "--title", "PROJ-9: quality", "--job", "lint-test", "--out", str(out)])
+                 "--title", "PROJ-9: quality", "--job", "lint-test", "--out", str(out), *extra])
     jobs = json.loads((out / "result.json").read_text())["jobs"]
     assert [job["name"] for job in jobs] == ["lint-test/lint-test/lint-test"]
     return code, jobs[0]
@@ -62,12 +63,19 @@ def _branch_exists(repo: Path) -> bool:
     return (repo / ".git" / "refs" / "heads" / "feature" / "PROJ-9-quality").exists()
 
 
+def requirements_stamp(stamps: Path, project: Path) -> Path:
+    """Where setup-env records, in local runs, that this requirement file is installed."""
+    return stamps / hashlib.sha256((project / "requirements.txt").read_bytes()).hexdigest()
+
+
 def test_clean_project_passes(project, tmp_path):
     change(project, "README.md", "The quality project.\n")
-    code, job = lint_test(project, tmp_path / "out")
+    stamps = tmp_path / "stamps"
+    code, job = lint_test(project, tmp_path / "out", "--env", f"MLOPS_CI_LOCAL_PIP_STAMPS={stamps}")
     assert (code, job["result"]) == (0, "success"), job["errors"]
     assert "pylint" in job["summary"] and "coverage" in job["summary"].lower()
     assert (tmp_path / "out" / "artifacts" / "test-results").is_dir()
+    assert requirements_stamp(stamps, project).is_file(), "the installed requirement file is recorded"
 
 
 def test_lint_and_test_problems_each_name_their_file_and_line(project, tmp_path):
@@ -97,6 +105,10 @@ def test_coverage_under_the_gate_fails(project, tmp_path):
     template = project / ".github" / "workflows" / "mlops-ci-pull-request.yml"
     change(project, ".github/workflows/mlops-ci-pull-request.yml",
            template.read_text().replace('coverage-fail-under: "80"', 'coverage-fail-under: "99.9"'))
-    code, job = lint_test(project, tmp_path / "out")
+    stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    requirements_stamp(stamps, project).touch()  # installed by an earlier local run
+    code, job = lint_test(project, tmp_path / "out", "--env", f"MLOPS_CI_LOCAL_PIP_STAMPS={stamps}")
     assert code == 1
     assert any("coverage" in error.lower() for error in job["errors"]), job["errors"]
+    assert "requirements.txt is installed in this environment already" in (tmp_path / "out" / "act.jsonl").read_text()

@@ -167,8 +167,10 @@ def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, m
     artifacts = out / "artifacts"
     artifacts.mkdir(exist_ok=True)
     # MLOPS_CI_PREINSTALLED: actions/setup-mlops-ci skips its install, the runner's environment
-    # already holds this very source (checked in run()).
+    # already holds this very source (checked in run()). MLOPS_CI_LOCAL_PIP_STAMPS: actions/setup-env
+    # installs a requirement file into this environment once, not on every run.
     step_env = {"MLOPS_CI_LOCAL": "true", "MLOPS_CI_PREINSTALLED": "true", "MLOPS_CI_LOCAL_REPO": str(workdir),
+                "MLOPS_CI_LOCAL_PIP_STAMPS": str(Path(sys.prefix) / ".mlops-ci-local" / "requirements"),
                 "MLOPS_CI_LOCAL_ARTIFACTS": str(artifacts), "GITHUB_API_URL": args.github_api_url}
     if args.mlflow_tracking_uri:
         step_env["MLFLOW_TRACKING_URI"] = args.mlflow_tracking_uri
