@@ -89,14 +89,16 @@ class Story:
         self.outcomes.append(outcome)
         return outcome
 
-    def pull_request(self, title: str, expected: int, head: str, base: str, pr_title: str) -> Outcome:
-        """Open a PR and run the pull_request workflows for it."""
+    def pull_request(self, title: str, expected: int, head: str, base: str, pr_title: str,
+                     *local_args: str) -> Outcome:
+        """Open a PR and run the pull_request workflows for it (`local_args`: e.g. one job only)."""
         body = "Changes the learning rate; see the work item in the title."
         number = self.open_pr(head, base, pr_title, body)
         body_file = self.out / f"pr-{number}.md"
         body_file.write_text(body, encoding="utf-8")
         return self.run(title, expected, "pull_request", "--head", head, "--base", base,
-                        "--pr-number", str(number), "--title", pr_title, "--body-file", str(body_file))
+                        "--pr-number", str(number), "--title", pr_title, "--body-file", str(body_file),
+                        *local_args)
 
 
 def play(story: Story) -> None:
@@ -107,8 +109,9 @@ def play(story: Story) -> None:
                           "PROJ-101: raise the learning rate", start="develop")
     story.pull_request("Feature PR into develop", EXIT_OK, FEATURE, "develop",
                        "PROJ-101: tune the learning rate")
+    # Only its policy job runs: the refusal is the point, and lint-test would pass as in step 1.
     story.pull_request("The same branch straight into main (the policy must refuse it)", EXIT_REFUSED,
-                       FEATURE, "main", "PROJ-101: tune the learning rate")
+                       FEATURE, "main", "PROJ-101: tune the learning rate", "--job", "policy")
     story.merge_pr(1)
     story.pull_request("Release PR: develop into main", EXIT_OK, "develop", "main", "Release PROJ-101")
     story.merge_pr(3)
