@@ -16,6 +16,7 @@ fi
 ensure_debian_packages && ensure_venv && ensure_node_tools || exit 1
 activate_venv
 cd "$ROOT" || exit 1
+echo "==> set-up done after ${SECONDS}s"
 
 cores=$(nproc 2>/dev/null || echo 2)
 workers=${MLOPS_CI_TEST_WORKERS:-$((cores < 4 ? cores : 4))}
@@ -32,11 +33,11 @@ else
     --cov-report=xml --cov-fail-under=90 "$@" || failed+=(pytest)
 fi
 
-echo "==> example project tests"
+echo "==> tests done after ${SECONDS}s; example project tests"
 (cd examples/image-classifier && python -m pytest -q -p no:cacheprovider) || failed+=(example)
 
 if ((${#failed[@]})); then
-  echo "FAILED ($tier tier): ${failed[*]}"
+  echo "FAILED ($tier tier, ${SECONDS}s): ${failed[*]}"
   exit 1
 fi
-echo "all gates and tests passed ($tier tier)"
+echo "all gates and tests passed ($tier tier, ${SECONDS}s)"
