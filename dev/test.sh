@@ -3,7 +3,8 @@
 # static gate, the test suite with its coverage gate, and the example project's own tests.
 #   bash dev/test.sh [PYTEST-ARGS...]           full tier (what CI runs)
 #   bash dev/test.sh --fast [PYTEST-ARGS...]    fast tier: static gates and the tests that run neither
-#                                               act nor a server (pytest -m "not e2e and not services")
+#                                               act nor a server nor trains the example
+#                                               (pytest -m "not e2e and not services and not slow")
 # MLOPS_CI_TEST_WORKERS=N sets pytest-xdist's worker count (default: one per core, at most 4).
 set -uo pipefail
 # shellcheck source=dev/lib.sh
@@ -26,7 +27,7 @@ bash dev/lint.sh || failed+=(lint)
 
 if [ "$tier" = fast ]; then
   echo "==> fast tier: tests without act or servers"
-  python -m pytest -p no:cacheprovider -n "$workers" -m "not e2e and not services" "$@" || failed+=(pytest)
+  python -m pytest -p no:cacheprovider -n "$workers" -m "not e2e and not services and not slow" "$@" || failed+=(pytest)
 else
   echo "==> full tier: every test (coverage gate: 90% of mlops_ci)"
   python -m pytest -p no:cacheprovider -n "$workers" --cov=mlops_ci --cov-report=term \

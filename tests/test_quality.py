@@ -397,6 +397,7 @@ def test_default_paths(tmp_path):
 
 # --- the example project passes both gates ----------------------------------------------------------
 
+@pytest.mark.slow
 def test_example_project_passes_lint_and_test(tmp_path):
     project = tmp_path / "image-classifier"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(

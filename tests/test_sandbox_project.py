@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from mlops_ci.local.git import copy_visible_files, git
@@ -36,6 +37,7 @@ def dvc(repo: Path, *args: str) -> str:
                           text=True, timeout=300).stdout
 
 
+@pytest.mark.slow
 def test_seeded_project_trains_here_whatever_the_committed_lock_says(tmp_path):
     example = copy_visible_files(ROOT / EXAMPLE, tmp_path / "example")
     lock_with_other_machines_outputs(example)
