@@ -173,8 +173,9 @@ def test_parallel_experiments_are_compared_in_the_report(project, github_api, ml
 
 
 def test_mlflow_down_fails_the_train_job_clearly_and_posts_nothing(project, github_api, tmp_path):
-    params = (project / "params.yaml").read_text().replace("lr: 0.01", "lr: 0.04")
-    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: while MLflow is down", start="develop")
+    # The pipeline is restored from the run-cache (nothing to train): the job reaches MLflow at once.
+    commit_change(project, BRANCH, "dvc.yaml", (project / "dvc.yaml").read_text() + "\n# reviewed\n",
+                  "PROJ-5: while MLflow is down", start="develop")
     number = open_pr(github_api, project, BRANCH)
     dead = f"http://127.0.0.1:{free_port()}"
     # --timeout bounds the whole run: the bounded client retries must fail well before it.
