@@ -35,11 +35,25 @@ MLFLOW_CLIENT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUES
 SERVICE_FIXTURES = frozenset({"mlflow_server", "mlflow_server_mariadb", "mariadb_server", "s3_server"})
 
 
+# Longest first, so that pytest-xdist's workers finish together: the demo, then act runs, servers and
+# slow tests. A stable sort keeps each module's tests together (module fixtures are made once per worker).
+LONGEST_FIRST = ("e2e", "services", "slow")
+
+
+def _run_order(item: pytest.Item) -> int:
+    if item.path.name == "test_demo.py":
+        return 0
+    return next((rank for rank, marker in enumerate(LONGEST_FIRST, 1) if item.get_closest_marker(marker)),
+                len(LONGEST_FIRST) + 1)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs a real server (directly or through another fixture) `services`."""
+    """Mark every test that needs a real server (directly or through another fixture) `services`;
+    order the tests longest first."""
     for item in items:
         if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.services)
+    items.sort(key=_run_order)
 
 
 def enter_service(stack: ExitStack, service: AbstractContextManager[T]) -> T:
