@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+
+from pathlib import Path
 
 import pytest
 
@@ -81,6 +84,54 @@ def test_pr_found_from_the_commit(github_api, pr, tmp_path, monkeypatch):
     monkeypatch.setenv("GITHUB_SHA", pr.head_sha)
     assert comment(tmp_path, "report") == 0
     assert len(comments(github_api, pr.number)) == 1
+
+
+def test_pr_found_from_the_events_head_commit_not_the_test_merge(github_api, pr, tmp_path, monkeypatch):
+    # In a pull_request run GITHUB_SHA is the test-merge commit, which no PR has as its head.
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": pr.number, "head": {"sha": pr.head_sha}}}))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    monkeypatch.setenv("GITHUB_SHA", "f" * 40)
+    assert comment(tmp_path, "report") == 0
+    assert len(comments(github_api, pr.number)) == 1
+
+
+def test_pr_of_a_commit_is_found_beyond_the_first_page(github_api, pr, tmp_path, monkeypatch):
+    repo = github_api.state.repo(REPO)
+    for index in range(35):   # closed PRs of the same commit fill the first page of commits/{sha}/pulls
+        repo.add_pull(f"feature/PROJ-{index}-old", "develop", head_sha=pr.head_sha, state="closed")
+    monkeypatch.setenv("GITHUB_SHA", pr.head_sha)
+    assert comment(tmp_path, "report") == 0
+    assert len(comments(github_api, pr.number)) == 1
+
+
+def test_a_personal_token_updates_its_own_comment_only(github_api, pr, tmp_path, monkeypatch):
+    repo = github_api.state.repo(REPO)
+    repo.add_comment(pr.number, f"{marker('train-report')}\nquoted by a human", user="someone")
+    github_api.state.add_token("pat-token", login="alice")
+    monkeypatch.setenv("GITHUB_TOKEN", "pat-token")
+    assert comment(tmp_path, "report v1", "--pr", str(pr.number)) == 0
+    assert comment(tmp_path, "report v2", "--pr", str(pr.number)) == 0
+    human, ours = comments(github_api, pr.number)
+    assert "quoted by a human" in human.body and human.user == "someone"
+    assert ours.user == "alice" and "report v2" in ours.body
+
+
+def test_an_app_token_updates_its_bots_comment_not_a_humans_copy(github_api, pr, tmp_path, monkeypatch):
+    repo = github_api.state.repo(REPO)
+    repo.add_comment(pr.number, f"{marker('train-report')}\nquoted by a human", user="someone")
+    github_api.state.add_token("app-token", login="our-app[bot]")
+    monkeypatch.setenv("GITHUB_TOKEN", "app-token")
+    assert comment(tmp_path, "report v1", "--pr", str(pr.number)) == 0
+    assert comment(tmp_path, "report v2", "--pr", str(pr.number)) == 0
+    human, ours = comments(github_api, pr.number)
+    assert "quoted by a human" in human.body and ours.user == "our-app[bot]" and "report v2" in ours.body
+
+
+def test_the_action_leaves_whose_comment_to_the_token():
+    # A hard-coded --author github-actions[bot] made a PAT or App token post a new comment every run.
+    action = (Path(__file__).resolve().parents[1] / "actions" / "comment" / "action.yml").read_text()
+    assert "--author" not in action
 
 
 @pytest.mark.parametrize(("args", "env", "message"), [

@@ -134,14 +134,20 @@ def test_docs_only_pr_never_wakes_the_gpu_runner(project, github_api, mlflow_ser
     assert not github_api.state.repo(REPO).comments_on(number)
 
 
-def test_fork_pr_stops_at_plan(project, github_api, mlflow_server, tmp_path):
+@pytest.mark.parametrize(("head_repo", "options", "why"), [
+    ("stranger/digits", ["--fork-owner", "stranger"], "it comes from a fork"),
+    ("stranger/digits", ["--fork-owner", "stranger", "--fork-deleted"], "a deleted fork"),
+    (None, ["--author-association", "CONTRIBUTOR"], "association is CONTRIBUTOR"),
+], ids=["fork", "deleted-fork", "same-repo-without-write-access"])
+def test_untrusted_pr_stops_at_plan(project, github_api, mlflow_server, tmp_path, head_repo, options, why):
     params = (project / "params.yaml").read_text().replace("lr: 0.01", "lr: 0.03")
-    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: from a fork", start="develop")
-    number = open_pr(github_api, project, BRANCH, head_repo="stranger/digits")
-    jobs = run_train(project, github_api, mlflow_server, tmp_path / "out", number, BRANCH,
-                     "--fork-owner", "stranger")
-    assert "fork pull request" in jobs["plan"]["summary"]
-    assert "train" not in jobs or jobs["train"]["result"] == "skipped"
+    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: untrusted", start="develop")
+    number = open_pr(github_api, project, BRANCH, head_repo=head_repo)
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "out", number, BRANCH, *options)
+    assert "untrusted pull request" in jobs["plan"]["summary"] and why in jobs["plan"]["summary"], jobs
+    # "param changed" proves the plan wanted training: trust alone kept it from the GPU runner.
+    assert "param changed: train.lr" in jobs["plan"]["summary"]
+    assert all(jobs[name]["result"] == "skipped" for name in ("train", "report") if name in jobs), jobs
     assert not github_api.state.repo(REPO).comments_on(number)
 
 

@@ -22,6 +22,15 @@ def test_fork_pull_request_marks_the_head_repo():
     assert event["repository"]["full_name"] == "acme/digits"
 
 
+def test_deleted_fork_and_author_association():
+    event = events.pull_request_event(slug="acme/digits", number=1, head="main", head_sha="a" * 40,
+                                      base="develop", base_sha="b" * 40, title="T", body="",
+                                      fork_owner="stranger", fork_deleted=True, author_association="NONE")
+    pr = event["pull_request"]
+    assert pr["head"]["repo"] is None and pr["head"]["label"] == "stranger:main"
+    assert pr["author_association"] == "NONE"
+
+
 def test_push_schedule_and_dispatch_events():
     commit = {"id": "c" * 40, "message": "m"}
     push = events.push_event(slug="acme/digits", branch="main", before="d" * 40, head_commit=commit)

@@ -96,6 +96,8 @@ def test_a_token_without_issues_write_is_refused_with_the_reason(github, monkeyp
     (["--action", "dispatch", "--workflow", "r.yml", "--ref", "nope"], "422 No ref found for: nope"),
     (["--action", "dispatch", "--workflow", "r.yml", "--input", "novalue"], "--input: 'novalue': expected NAME=VALUE"),
     (["--action", "issue", "--details-file", "/nonexistent"], "/nonexistent: cannot read"),
+    (["--action", "dispatch", "--workflow", "r.yml", *[f"--input=k{index}=v" for index in range(26)]],
+     "--input: 26 inputs; a workflow_dispatch takes at most 25"),
     (["--action", "issue", "--repo", "not-a-repo"], "not a repository: 'not-a-repo'"),
 ])
 def test_retrain_input_errors_exit_2_with_one_line(github, args, message, capsys):

@@ -267,6 +267,22 @@ def test_rollback_errors(model, capsys):
     assert main(["rollback", "--model", model.name, "--reason", "  "]) == 2
 
 
+def test_a_promotion_finishing_during_a_rollback_is_not_undone(model, monkeypatch, capsys):
+    first, second, newest = (model.add(0.9 + index / 100, pr=index) for index in (1, 2, 3))
+    for number in (first, second):
+        assert main(["promote", "--model", model.name, "--version", number]) == 0
+
+    def promotion_lands_meanwhile() -> str:   # runs after the rollback read the champion
+        MlflowClient().set_registered_model_alias(model.name, "champion", newest)
+        return "someone"
+
+    monkeypatch.setattr(promote, "actor", promotion_lands_meanwhile)
+    assert main(["rollback", "--model", model.name, "--reason", "slow"]) == 2
+    assert f"moved to version {newest} during the rollback" in capsys.readouterr().err
+    assert model.champion() == newest
+    assert model.tags(second)["mlops_ci.validation_status"] == "rolled_back"
+
+
 def test_an_older_merge_finishing_late_is_recorded_but_not_promoted(model, capsys):
     older, newer = model.add(0.9, pr=1), model.add(0.9, pr=2)
     assert main(["promote", "--model", model.name, "--pr", "2", "--merged-at", "2026-11-26T12:00:00Z"]) == 0

@@ -39,3 +39,50 @@ def test_properties_follow_githubs_format_with_icon_and_categories():
         properties = json.loads(template.with_suffix(".properties.json").read_text())
         jsonschema.validate(properties, schema)
         assert properties["iconName"] and properties["categories"], template.name
+
+
+def _template(name: str) -> dict:
+    return yaml.safe_load(templates.instantiate((ROOT / "workflows-templates" / name).read_text(),
+                                                org="acme", ref="v1"))
+
+
+def _reusable(uses: str) -> dict:
+    path = uses.split("/", 2)[2].split("@", 1)[0]  # acme/mlops-ci/.github/workflows/x.yml@v1
+    return yaml.safe_load((ROOT / path).read_text())
+
+
+def test_every_template_maps_every_secret_its_reusable_workflow_declares():
+    # Secrets are not inherited: one a reusable workflow declares but the caller does not map is
+    # silently empty there (e.g. MLflow basic auth, which docs/admins.md recommends).
+    for template in templates.template_files(ROOT):
+        for job_id, job in _template(template.name)["jobs"].items():
+            if "uses" not in job:
+                continue
+            declared = _reusable(job["uses"])[True]["workflow_call"].get("secrets", {})
+            assert set(declared) == set(job.get("secrets", {})), f"{template.name}: {job_id}"
+
+
+def test_a_pr_edit_reruns_only_the_policy_check_and_cancels_no_training():
+    workflow = _template("mlops-ci-pull-request.yml")
+    assert "edited" in workflow[True]["pull_request"]["types"]
+    group = workflow["concurrency"]["group"]
+    # The group of an `edited` run differs from a push's: cancel-in-progress never reaches training.
+    assert "github.event.action == 'edited'" in group, group
+    jobs = workflow["jobs"]
+    assert "if" not in jobs["policy"]
+    for job_id in ("lint-test", "train"):
+        assert jobs[job_id]["if"] == "${{ github.event.action != 'edited' }}", job_id
+
+
+def test_promotions_and_rollbacks_are_never_queued_behind_a_concurrency_group():
+    # GitHub cancels an older *pending* run when a newer one queues in the same group, even with
+    # cancel-in-progress: false: a promotion or rollback there could be silently dropped.
+    def groups(workflow: dict) -> list:
+        return [workflow.get("concurrency")] + [job.get("concurrency") for job in workflow["jobs"].values()]
+
+    for name in ("promote", "rollback"):
+        reusable = yaml.safe_load((ROOT / ".github" / "workflows" / f"{name}.yml").read_text())
+        assert not any(groups(reusable)), name
+        assert not any(groups(_template(f"mlops-ci-{name}.yml"))), name
+    monitor = yaml.safe_load((ROOT / ".github" / "workflows" / "monitor.yml").read_text())
+    assert not monitor.get("concurrency") and not monitor["jobs"]["rollback"].get("concurrency")

@@ -4,23 +4,32 @@ The comment is found by a hidden marker (`<!-- mlops-ci:KEY -->`) across *all* p
 comments (upstream CML searched only the first), updated when its body changed, left alone when it did
 not, created when absent. Retries never produce a second comment: a create that failed after reaching
 GitHub is checked by looking again before creating again.
+
+Whose comment is ours: with --author, only that login's. Otherwise github-actions[bot]'s (the
+GITHUB_TOKEN's) when there is one; else the token's own user when GitHub tells it (`GET /user`
+answers for a personal access token, asked only when a marked comment exists), so a PAT updates its
+own comment and never a human's copy; an installation token (a GitHub App's) cannot ask, so the
+marked comment of a bot account counts (a human's copy of the marker never does). Without --pr, the PR is found from the commit: the pull_request event's
+head commit (GITHUB_SHA is the test-merge commit there), else --commit or GITHUB_SHA.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from mlops_ci import gha
 from mlops_ci.errors import EXIT_OK, MlopsCiError
-from mlops_ci.github import GitHubClient, repo_path
+from mlops_ci.github import GitHubClient, GitHubError, repo_path
 
 COMMENT_LIMIT = 65_536
+DEFAULT_BOT = "github-actions[bot]"
 
 
 def marker(key: str) -> str:
@@ -39,13 +48,29 @@ def with_marker(body: str, key: str) -> str:
     return text
 
 
-def find_marked(comments: list[dict[str, Any]], key: str, author: str | None) -> dict[str, Any] | None:
-    """The first comment carrying the marker (and written by `author`, when given)."""
+def find_marked(comments: list[dict[str, Any]], key: str, author: str | None,
+                whoami: Callable[[], str | None] = lambda: None) -> dict[str, Any] | None:
+    """The first comment carrying the marker written by `author`. With no author given: the first
+    marked one by github-actions[bot]; else, when some are marked, by the token's user (`whoami`,
+    asked only then), or by any bot account when the token cannot tell (an App's; never a human's)."""
     tag = marker(key)
-    for comment in comments:
-        if tag in (comment.get("body") or "") and (author is None or comment["user"]["login"] == author):
-            return comment
-    return None
+    marked = [comment for comment in comments if tag in (comment.get("body") or "")]
+    logins = [comment["user"]["login"] for comment in marked]
+    if author is None and marked and DEFAULT_BOT not in logins:
+        author = whoami()
+        if author is None:
+            return next((comment for comment, login in zip(marked, logins) if login.endswith("[bot]")), None)
+    return next((comment for comment, login in zip(marked, logins) if login == (author or DEFAULT_BOT)), None)
+
+
+def token_login(github: GitHubClient) -> str | None:
+    """The token's user (`GET /user`), or None for an installation token, which may not ask."""
+    try:
+        return str(github.get("/user")["login"])
+    except GitHubError as error:
+        if error.status in (401, 403, 404):
+            return None
+        raise
 
 
 @dataclass
@@ -58,12 +83,13 @@ class Outcome:
 
 def upsert(github: GitHubClient, repo: str, number: int, body: str, key: str,
            author: str | None = None) -> Outcome:
-    """Create or update the PR's comment for `key` so its body is `body` (marker added)."""
+    """Create or update the PR's comment for `key` so its body is `body` (marker added); whose
+    comment counts as ours: see `find_marked`."""
     text = with_marker(body, key)
     comments_path = repo_path(repo, "issues", number, "comments")
 
     def existing() -> dict[str, Any] | None:
-        return find_marked(github.paginate(comments_path), key, author)
+        return find_marked(github.paginate(comments_path), key, author, lambda: token_login(github))
 
     # A create that failed after reaching GitHub is looked up again rather than posted twice.
     found, created = github.create_once(comments_path, {"body": text}, existing)
@@ -77,7 +103,7 @@ def upsert(github: GitHubClient, repo: str, number: int, body: str, key: str,
 
 def pr_for_commit(github: GitHubClient, repo: str, sha: str) -> int:
     """The open PR whose head is `sha` (else the first open PR containing it)."""
-    pulls = [pull for pull in github.get(repo_path(repo, "commits", sha, "pulls")) or []
+    pulls = [pull for pull in github.paginate(repo_path(repo, "commits", sha, "pulls"))
              if pull.get("state") == "open"]
     if not pulls:
         raise MlopsCiError(f"no open pull request contains commit {sha[:12]}: pass --pr", where=repo)
@@ -93,6 +119,16 @@ def _post_with_cml(number: int, body_file: Path, key: str) -> int:
                            "the default api backend needs nothing extra")
     return subprocess.run([cml, "comment", "update", str(body_file), f"--target=pr/{number}",
                            f"--watermark-title={key}"], check=False).returncode
+
+
+def event_head_sha(environ: dict[str, str]) -> str | None:
+    """The PR head commit of a pull_request event (GITHUB_EVENT_PATH), if this run has one."""
+    path = environ.get("GITHUB_EVENT_PATH")
+    try:
+        event = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return None
+    return ((event.get("pull_request") or {}).get("head") or {}).get("sha")
 
 
 def _read_body(path: str) -> str:
@@ -111,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     with GitHubClient.from_env() as github:
         number = args.pr
         if number is None:
-            sha = args.commit or os.environ.get("GITHUB_SHA")
+            sha = args.commit or event_head_sha(dict(os.environ)) or os.environ.get("GITHUB_SHA")
             if not sha:
                 raise MlopsCiError("no PR: pass --pr N, or --commit SHA (or set GITHUB_SHA) to find it")
             number = pr_for_commit(github, repo, sha)
@@ -131,12 +167,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "comment", help="post or update the one PR comment for a marker",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pr", type=int, help="PR number (default: the open PR of --commit / GITHUB_SHA)")
-    parser.add_argument("--commit", help="find the PR from this commit (default: GITHUB_SHA)")
+    parser.add_argument("--commit", help="find the PR from this commit (default: the pull_request event's "
+                                          "head commit, else GITHUB_SHA)")
     parser.add_argument("--body-file", required=True, help="Markdown file with the comment's text")
     parser.add_argument("--marker", required=True, help="identifies this comment among the PR's comments")
     parser.add_argument("--repo", help="OWNER/NAME (default: GITHUB_REPOSITORY)")
-    parser.add_argument("--author", help="only a comment by this login counts as ours "
-                                         "(e.g. github-actions[bot])")
+    parser.add_argument("--author", help="only a comment by this login counts as ours (default: the "
+                                         "token's user when GET /user tells it, else the marker decides)")
     parser.add_argument("--backend", choices=("api", "cml"), default="api",
                         help="api (built in, default) or cml (CML's CLI, when installed)")
     parser.set_defaults(handler=run)

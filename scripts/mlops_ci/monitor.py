@@ -40,6 +40,9 @@ DEFAULT_TITLE = "Retrain: data drift detected"
 DEFAULT_LABEL = "retrain"
 TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
 PUSH_TIMEOUT = 30.0
+# github.com takes at most 25 workflow_dispatch inputs (10 before December 2025, still so on older
+# Enterprise Server); more is refused by GitHub with a 422 after the monitor has done its work.
+MAX_DISPATCH_INPUTS = 25
 
 
 # --- retrain ----------------------------------------------------------------------------------------
@@ -93,6 +96,9 @@ def retrain(args: argparse.Namespace) -> int:
     inputs = _pairs(args.input, "--input")
     if args.action == "dispatch" and not args.workflow:
         raise MlopsCiError("--action dispatch needs --workflow FILE (the project's retrain workflow)")
+    if args.action == "dispatch" and len(inputs) > MAX_DISPATCH_INPUTS:
+        raise MlopsCiError(f"--input: {len(inputs)} inputs; a workflow_dispatch takes at most "
+                           f"{MAX_DISPATCH_INPUTS} (GitHub's limit): pass fewer, e.g. one JSON input")
     body = args.reason + ("\n\n" + _read(args.details_file) if args.details_file else "")
     if args.action == "none":
         outcome = "retraining not triggered (action none)"

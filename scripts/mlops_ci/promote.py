@@ -543,7 +543,17 @@ def run_rollback(args: argparse.Namespace) -> int:
         # Marked first: a racing promotion then no longer counts the bad version as passed.
         registry.set_tags(model, current, {STATUS: ROLLED_BACK, **dict(zip(ROLLBACK_TAGS,
                                                                           (reason, stamp, who, target)))})
-        registry.set_alias(model, alias, target)
+        # No concurrency group serialises us with promotions (GitHub drops a pending run): re-read
+        # before and after writing, so a promotion that finished meanwhile is never silently undone.
+        moved = registry.alias_version(model, alias)
+        if moved == current:
+            registry.set_alias(model, alias, target)
+            moved = registry.alias_version(model, alias)
+        if moved != target:
+            raise MlopsCiError(f"{model}@{alias} moved to version {moved} during the rollback (a promotion "
+                               f"finished): version {current} is marked rolled back, but the {alias} is "
+                               f"left at {moved}; rerun the rollback to restore version {target}",
+                               where=registry.uri)
         registry.set_tags(model, target, {STATUS: PASSED, PREVIOUS: current,
                                           PROMOTED_AT: stamp, PROMOTED_BY: who,
                                           REASON: f"restored by rollback from version {current}: {reason}"})

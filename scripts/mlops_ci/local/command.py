@@ -54,7 +54,8 @@ def build_event(args: argparse.Namespace, repo: Path, slug: str) -> tuple[dict[s
         payload = events.pull_request_event(
             slug=slug, number=args.pr_number, head=args.head, head_sha=head_sha, base=args.base,
             base_sha=base_sha, title=args.title or f"Merge {args.head} into {args.base}", body=body,
-            action=args.action, fork_owner=args.fork_owner)
+            action=args.action, author_association=args.author_association, fork_owner=args.fork_owner,
+            fork_deleted=args.fork_deleted)
         return payload, args.head, head_sha
     branch = args.branch or git.current_branch(repo)
     sha = git.rev_parse(repo, branch)
@@ -205,6 +206,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     event.add_argument("--body-file", help="pull_request: file holding the PR description")
     event.add_argument("--action", default="opened", help="pull_request: activity type (default opened)")
     event.add_argument("--fork-owner", help="pull_request: the head lives in this owner's fork")
+    event.add_argument("--fork-deleted", action="store_true",
+                       help="pull_request: the head's repository is gone (GitHub sends head.repo: null)")
+    event.add_argument("--author-association", default="MEMBER", type=str.upper,
+                       help="pull_request: the PR author's association (OWNER, MEMBER, COLLABORATOR, "
+                            "CONTRIBUTOR, NONE...; default MEMBER)")
     event.add_argument("--branch", help="push/schedule/workflow_dispatch: branch (default: current)")
     event.add_argument("--cron", default="0 3 * * *", help="schedule: the cron expression that fired")
     event.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",

@@ -18,19 +18,23 @@ def repository_payload(slug: str, default_branch: str = "main") -> dict[str, Any
 
 def pull_request_event(*, slug: str, number: int, head: str, head_sha: str, base: str, base_sha: str,
                        title: str, body: str, action: str = "opened", author: str = "developer",
-                       fork_owner: str | None = None) -> dict[str, Any]:
-    """A `pull_request` event; `fork_owner` makes the head live in a fork, as GitHub marks it."""
+                       author_association: str = "MEMBER", fork_owner: str | None = None,
+                       fork_deleted: bool = False) -> dict[str, Any]:
+    """A `pull_request` event; `fork_owner` makes the head live in a fork, as GitHub marks it;
+    `fork_deleted` sends `head.repo: null`, as GitHub does once the fork is deleted."""
     repository = repository_payload(slug)
-    head_repo = dict(repository)
+    head_repo: dict[str, Any] | None = dict(repository)
+    owner = repository["owner"]["login"]
     if fork_owner:
         name = slug.split("/", 1)[1]
-        head_repo = {**repository_payload(f"{fork_owner}/{name}"), "fork": True}
+        head_repo, owner = {**repository_payload(f"{fork_owner}/{name}"), "fork": True}, fork_owner
+    if fork_deleted:
+        head_repo = None
     pull_request = {
         "number": number, "title": title, "body": body, "state": "open", "draft": False,
-        "merged": False, "user": {"login": author},
+        "merged": False, "user": {"login": author}, "author_association": author_association,
         "html_url": f"https://github.com/{slug}/pull/{number}",
-        "head": {"ref": head, "sha": head_sha, "label": f"{head_repo['owner']['login']}:{head}",
-                 "repo": head_repo},
+        "head": {"ref": head, "sha": head_sha, "label": f"{owner}:{head}", "repo": head_repo},
         "base": {"ref": base, "sha": base_sha, "label": f"{repository['owner']['login']}:{base}",
                  "repo": repository},
     }

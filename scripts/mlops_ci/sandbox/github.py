@@ -519,6 +519,14 @@ def dispatch_workflow(call: Call, workflow_id: str) -> Response:
     return json_response(None, 204)
 
 
+def authenticated_user(token: Token) -> Response:
+    """GET /user: a user's token (a PAT) answers with its login; an installation token (GITHUB_TOKEN,
+    an App's, whose login ends in [bot]) gets 403, as on GitHub."""
+    if token.login.endswith("[bot]"):
+        raise ApiError(403, "Resource not accessible by integration")
+    return json_response({"login": token.login, "type": "User"})
+
+
 Handler = Callable[..., Response]  # (call, **path arguments) -> response
 
 # method, path below /repos/{owner}/{repo}, handler, access the token needs (read, write, admin)
@@ -593,9 +601,13 @@ class GitHubApp:
 
     def _route(self, request: Request) -> Response:
         try:
+            if (request.method, request.path.rstrip("/")) == ("GET", "/user"):
+                return authenticated_user(self._authorize(request, "read"))
             endpoint, args = URL_MAP.bind_to_environ(request.environ).match()
         except HTTPException:
             return json_response(error_body(404, "Not Found"), 404)
+        except ApiError as error:
+            return json_response(error_body(error.status, error.message, error.errors), error.status)
         handler, access = HANDLERS[endpoint]
         try:
             token = self._authorize(request, access)
