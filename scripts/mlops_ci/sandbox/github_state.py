@@ -374,9 +374,14 @@ class Repository:  # pylint: disable=too-many-instance-attributes,too-many-publi
         return issue
 
     def set_protection(self, branch: str, body: dict[str, Any]) -> dict[str, Any]:
-        """``PUT /branches/{b}/protection``: the four required keys must be present (null allowed)."""
+        """``PUT /branches/{b}/protection``: the four required keys must be present (null allowed);
+        status checks as ``contexts`` or ``checks``, not both."""
         self.branch_sha(branch)
         require_keys(body, PROTECTION_REQUIRED_KEYS)
+        checks = body["required_status_checks"]
+        if isinstance(checks, dict) and "contexts" in checks and "checks" in checks:
+            # the description allows both; GitHub answers 422 (go-github #2276, allstar #155)
+            raise ApiError(422, 'Invalid request.\n\nMore than one subschema in "oneOf" matched.')
         if body["restrictions"] is not None and not self.organization:
             raise ApiError(422, "Only organization repositories can have users and team restrictions")
         self.protection[branch] = body
