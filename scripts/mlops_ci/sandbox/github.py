@@ -299,7 +299,9 @@ def protection_json(url: str, put_body: dict[str, Any]) -> dict[str, Any]:
             "strict": bool(checks.get("strict", False)),
             "contexts": [check["context"] for check in listed],
             "contexts_url": f"{url}/required_status_checks/contexts",
-            "checks": [{"context": check["context"], "app_id": check.get("app_id")} for check in listed],
+            # GitHub answers null for "any app" (-1 in the PUT body)
+            "checks": [{"context": check["context"], "app_id": None if check.get("app_id") == -1 else
+                        check.get("app_id")} for check in listed],
         }
     if (reviews := put_body["required_pull_request_reviews"]) is not None:
         body["required_pull_request_reviews"] = _reviews_json(f"{url}/required_pull_request_reviews", reviews)
