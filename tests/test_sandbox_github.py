@@ -228,7 +228,8 @@ def test_ruleset_validation(github_client, body, message):
 
 def test_ruleset_bypass_actors_are_shown_to_admins_only(github_client, github_api):
     actors = [{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}]
-    ruleset_id = github_client.post(f"{REPO}/rulesets", json={**RULESET, "bypass_actors": actors}).json()["id"]
+    created = github_client.post(f"{REPO}/rulesets", json={**RULESET, "bypass_actors": actors})
+    ruleset_id = created.json()["id"]
     assert github_client.get(f"{REPO}/rulesets/{ruleset_id}").json()["bypass_actors"] == actors
     github_api.state.add_token("reader", read_only=True, admin=False)
     with github_http(github_api, "reader") as client:
@@ -569,6 +570,7 @@ def test_request_log(github_api, github_client, pull):
 
 
 def test_workflow_dispatch(github_client, repo):
+    repo.add_workflow("promote.yml", inputs=["version"])
     url = f"{REPO}/actions/workflows/promote.yml/dispatches"
     response = github_client.post(url, json={"ref": "main", "inputs": {"version": "3"}})
     assert response.status_code == 204 and response.content == b""
@@ -579,6 +581,22 @@ def test_workflow_dispatch(github_client, repo):
     unknown = github_client.post(url, json={"ref": "nope"})
     assert (unknown.status_code, error_message(unknown)) == (422, "No ref found for: nope")
     assert github_client.post(url, json={}).status_code == 422
+
+
+def test_workflow_dispatch_needs_a_declared_workflow_and_inputs(github_client, repo):
+    missing = github_client.post(f"{REPO}/actions/workflows/nope.yml/dispatches", json={"ref": "main"})
+    assert (missing.status_code, error_message(missing)) == (404, "Not Found")
+    repo.add_workflow("retrain.yml", inputs=["reason"])
+    url = f"{REPO}/actions/workflows/retrain.yml/dispatches"
+    extra = github_client.post(url, json={"ref": "main", "inputs": {"reason": "drift", "force": "1"}})
+    assert (extra.status_code, error_message(extra)) == (422, 'Unexpected inputs provided: ["force"]')
+    assert not repo.dispatches
+    assert github_client.post(url, json={"ref": "main", "inputs": {"reason": "drift"}}).status_code == 204
+
+
+def test_the_seeded_repository_declares_the_templates_dispatchable_workflows(repo):
+    assert repo.workflows["mlops-ci-retrain-schedule.yml"] == []
+    assert "mlops-ci-pull-request.yml" not in repo.workflows  # no workflow_dispatch trigger
 
 
 def test_issues_share_numbers_with_pull_requests(github_client, repo, pull):
