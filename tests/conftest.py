@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import httpx
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,9 +67,15 @@ def enter_service(stack: ExitStack, service: AbstractContextManager[T]) -> T:
 
 
 def seeded_github_state() -> GitHubState:
-    """``acme/digits`` with branches main (default) and develop; accepts ``test-token``."""
+    """``acme/digits`` with branches main (default) and develop, and our caller templates as its
+    dispatchable workflows (with the inputs they declare); accepts ``test-token``."""
     state = GitHubState()
-    state.add_repo(TEST_REPO, branches=["develop"])
+    repo = state.add_repo(TEST_REPO, branches=["develop"])
+    for template in sorted((ROOT / "workflows-templates").glob("*.yml")):
+        document = yaml.safe_load(template.read_text(encoding="utf-8"))
+        triggers = document.get("on", document.get(True))  # YAML 1.1 reads the key `on` as true
+        if isinstance(triggers, dict) and "workflow_dispatch" in triggers:
+            repo.add_workflow(template.name, list((triggers["workflow_dispatch"] or {}).get("inputs") or {}))
     state.add_token(TEST_TOKEN)
     return state
 

@@ -29,6 +29,7 @@ def retrain(*args: str) -> int:
 
 
 def test_dispatch_runs_the_retrain_workflow_on_develop(github, actions, tmp_path, monkeypatch, capsys):
+    github.state.repo(REPO).add_workflow("mlops-ci-retrain-schedule.yml", inputs=["reason"])
     outputs = tmp_path / "outputs"
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     assert retrain("--action", "dispatch", "--workflow", "mlops-ci-retrain-schedule.yml",
@@ -93,7 +94,11 @@ def test_a_token_without_issues_write_is_refused_with_the_reason(github, monkeyp
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--action", "dispatch"], "--action dispatch needs --workflow FILE"),
-    (["--action", "dispatch", "--workflow", "r.yml", "--ref", "nope"], "422 No ref found for: nope"),
+    (["--action", "dispatch", "--workflow", "mlops-ci-retrain-schedule.yml", "--ref", "nope"],
+     "422 No ref found for: nope"),
+    (["--action", "dispatch", "--workflow", "r.yml"], "404 Not Found"),  # no such workflow
+    (["--action", "dispatch", "--workflow", "mlops-ci-retrain-schedule.yml", "--input", "reason=x"],
+     '422 Unexpected inputs provided: ["reason"]'),  # the template declares no inputs
     (["--action", "dispatch", "--workflow", "r.yml", "--input", "novalue"], "--input: 'novalue': expected NAME=VALUE"),
     (["--action", "issue", "--details-file", "/nonexistent"], "/nonexistent: cannot read"),
     (["--action", "dispatch", "--workflow", "r.yml", *[f"--input=k{index}=v" for index in range(26)]],

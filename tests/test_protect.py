@@ -100,6 +100,9 @@ def broken(change) -> dict:
     (broken(lambda body: body.pop("restrictions")), "branches.main: 'restrictions' is a required property"),
     (broken(lambda body: body["required_pull_request_reviews"].update(required_approving_review_count=7)),
      "branches.main.required_pull_request_reviews.required_approving_review_count: 7 is greater than"),
+    (broken(lambda body: body["required_status_checks"].update(contexts=[])),
+     "branches.main.required_status_checks: set `checks` or the deprecated `contexts`, exactly one of them "
+     "(GitHub answers 422 to both)"),
     (broken(lambda body: body.update(enforce_admins="yes")),
      "branches.main.enforce_admins: 'yes' is not of type 'boolean', 'null'"),
     (broken(lambda body: body["required_status_checks"]["checks"].append({"name": "x"})),
@@ -176,7 +179,7 @@ REALISTIC_GET = {
 def test_normalise_turns_a_realistic_get_into_put_shape():
     assert protect.normalise(REALISTIC_GET) == {
         "required_status_checks": {"strict": True, "checks": [
-            {"context": "ci/build", "app_id": None}, {"context": "policy / branch-policy", "app_id": 15368}]},
+            {"context": "ci/build", "app_id": -1}, {"context": "policy / branch-policy", "app_id": 15368}]},
         "enforce_admins": True,
         "required_pull_request_reviews": {
             "required_approving_review_count": 2, "dismiss_stale_reviews": True,
@@ -200,7 +203,10 @@ def test_normalise_of_a_minimal_get_and_of_nothing_is_the_unprotected_state():
 
 def test_a_put_body_and_githubs_get_of_it_are_equal_after_normalising():
     body = shipped_body()
-    assert protect.normalise(body) == protect.normalise(protection_json(API, body))
+    put, got = protect.normalise(body), protect.normalise(protection_json(API, body))
+    # a check sent without an app comes back with app_id null, "any app" (-1); the diff accepts it
+    assert {**put, "required_status_checks": None} == {**got, "required_status_checks": None}
+    assert {check["app_id"] for check in got["required_status_checks"]["checks"]} == {protect.ANY_APP}
     assert not protect.diff_protection(body, protection_json(API, body))
     legacy = {**body, "required_status_checks": {"strict": True, "contexts": CHECKS}}
     assert not protect.diff_protection(legacy, protection_json(API, body))
@@ -217,6 +223,18 @@ def test_a_check_without_an_app_matches_any_app_one_with_an_app_must_match():
     changes = protect.diff_protection(pinned, current)
     assert [change.path for change in changes] == ["required_status_checks.checks"]
     assert "policy / branch-policy" in str(changes[0]) and '"app_id": 1' in str(changes[0])
+
+
+def test_any_app_is_minus_one_in_a_put_and_null_in_githubs_get():
+    body = copy.deepcopy(shipped_body())
+    for check in body["required_status_checks"]["checks"]:
+        check["app_id"] = -1
+    current = copy.deepcopy(protection_json(API, body))
+    for check in current["required_status_checks"]["checks"]:
+        check["app_id"] = None
+    assert not protect.diff_protection(body, current)
+    current["required_status_checks"]["checks"][0]["app_id"] = 15368  # pinned to one app: drift
+    assert [change.path for change in protect.diff_protection(body, current)] == ["required_status_checks.checks"]
 
 
 def test_diff_lines_read_path_current_desired():
@@ -316,8 +334,11 @@ def test_a_token_without_admin_rights_fails_before_any_write(capsys, github_api,
     code, _, err = run(capsys, "apply")
     assert code == 2 and not github_api.writes()
     assert "the token has no admin rights on acme/digits" in err
-    code, _, err = run(capsys, "check")  # reading protection needs admin rights too
-    assert code == 2 and "403 Resource not accessible by integration: the token lacks a permission" in err
+    for command in ("check", "plan"):  # GitHub hides protection from it with a 404: not drift
+        code, out, err = run(capsys, command)
+        assert code == 2 and "drift" not in out and len(err.strip().splitlines()) == 1
+        assert "cannot read the protection of 'main' in acme/digits (404 Not Found): the token likely " \
+               "lacks admin rights" in err
 
 
 def test_a_403_on_the_write_reports_githubs_message(capsys, github_api):
@@ -410,7 +431,7 @@ def test_to_ruleset_translates_the_shipped_settings():
 
 
 def test_to_ruleset_translates_the_other_flags():
-    checks = {"strict": False, "contexts": [], "checks": [{"context": "ci", "app_id": 7}]}
+    checks = {"strict": False, "checks": [{"context": "ci", "app_id": 7}]}
     body = {"required_status_checks": checks, "enforce_admins": False, "required_pull_request_reviews": None,
             "restrictions": None, "allow_deletions": True, "allow_force_pushes": True,
             "block_creations": True, "lock_branch": True, "allow_fork_syncing": True, "required_linear_history": True,
@@ -478,6 +499,25 @@ def test_rulesets_drift_and_githubs_extra_parameters(capsys, repo):
     assert code == 1
     assert "main: rules.deletion: null -> true" in out
     assert "main: rules.required_signatures: true -> null" in out
+
+
+def test_rulesets_bypass_actors_hidden_from_a_read_only_token_are_not_drift(capsys, github_api, monkeypatch):
+    document = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    for body in document["branches"].values():
+        body["enforce_admins"] = False  # admins may bypass: a bypass actor in each ruleset
+    Path("branch-protection.json").write_text(json.dumps(document), encoding="utf-8")
+    assert run(capsys, "apply", "--mode", "rulesets")[0] == 0
+    github_api.state.add_token("reader", read_only=True, admin=False)
+    monkeypatch.setenv("GITHUB_TOKEN", "reader")
+    code, out, _ = run(capsys, "check", "--mode", "rulesets")
+    assert code == 0, out
+    assert "main: the token cannot see the ruleset's bypass_actors (only those who may edit it can): " \
+           "compared without them" in out
+
+
+def test_evaluate_says_it_is_an_enterprise_feature(capsys):
+    code, out, _ = run(capsys, "plan", "--mode", "rulesets", "--enforcement", "evaluate")
+    assert code == 0 and "--enforcement evaluate is a GitHub Enterprise feature" in out
 
 
 def test_rulesets_of_others_and_of_the_organisation_are_left_alone(capsys, github_api, repo):

@@ -25,7 +25,6 @@ REPO = f"/repos/{TEST_REPO}"
 PROTECTION = {
     "required_status_checks": {
         "strict": True,
-        "contexts": [],
         "checks": [{"context": "policy / branch-policy"}],
     },
     "enforce_admins": True,
@@ -168,6 +167,16 @@ def test_protection_put_requires_the_four_keys(github_client, repo, drop, messag
     assert not repo.protection
 
 
+def test_protection_put_with_both_contexts_and_checks_is_rejected(github_client, repo):
+    """The description allows both; GitHub answers 422 (go-github #2276, allstar #155)."""
+    checks = {**PROTECTION["required_status_checks"], "contexts": []}
+    response = github_client.put(f"{REPO}/branches/main/protection",
+                                 json={**PROTECTION, "required_status_checks": checks})
+    assert response.status_code == 422
+    assert error_message(response).startswith("Invalid request.")
+    assert not repo.protection
+
+
 def test_protection_errors_and_delete(github_client, github_api):
     assert github_client.put(f"{REPO}/branches/nope/protection", json=PROTECTION).status_code == 404
     assert github_client.put(f"{REPO}/branches/main/protection", content=b"not json").status_code == 400
@@ -215,6 +224,17 @@ def test_ruleset_lifecycle(github_client):
 def test_ruleset_validation(github_client, body, message):
     response = github_client.post(f"{REPO}/rulesets", json=body)
     assert (response.status_code, error_message(response)) == (422, message)
+
+
+def test_ruleset_bypass_actors_are_shown_to_admins_only(github_client, github_api):
+    actors = [{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}]
+    created = github_client.post(f"{REPO}/rulesets", json={**RULESET, "bypass_actors": actors})
+    ruleset_id = created.json()["id"]
+    assert github_client.get(f"{REPO}/rulesets/{ruleset_id}").json()["bypass_actors"] == actors
+    github_api.state.add_token("reader", read_only=True, admin=False)
+    with github_http(github_api, "reader") as client:
+        seen = client.get(f"{REPO}/rulesets/{ruleset_id}").json()
+    assert "bypass_actors" not in seen and seen["rules"] == RULESET["rules"]
 
 
 def test_ruleset_names_are_unique(github_client):
@@ -468,7 +488,8 @@ def test_non_admin_token_cannot_manage_protection_or_rulesets(github_api, pull):
     github_api.state.add_token("writer", login="ci-bot", admin=False)
     with github_http(github_api, "writer") as client:
         assert client.put(f"{REPO}/branches/main/protection", json=PROTECTION).status_code == 403
-        assert client.get(f"{REPO}/branches/main/protection").status_code == 403
+        hidden = client.get(f"{REPO}/branches/main/protection")  # GitHub answers 404, not 403
+        assert (hidden.status_code, error_message(hidden)) == (404, "Not Found")
         assert client.post(f"{REPO}/rulesets", json=RULESET).status_code == 403
         assert client.get(f"{REPO}/rulesets").status_code == 200
         assert client.get(f"{REPO}/rules/branches/main").status_code == 200
@@ -549,6 +570,7 @@ def test_request_log(github_api, github_client, pull):
 
 
 def test_workflow_dispatch(github_client, repo):
+    repo.add_workflow("promote.yml", inputs=["version"])
     url = f"{REPO}/actions/workflows/promote.yml/dispatches"
     response = github_client.post(url, json={"ref": "main", "inputs": {"version": "3"}})
     assert response.status_code == 204 and response.content == b""
@@ -559,6 +581,22 @@ def test_workflow_dispatch(github_client, repo):
     unknown = github_client.post(url, json={"ref": "nope"})
     assert (unknown.status_code, error_message(unknown)) == (422, "No ref found for: nope")
     assert github_client.post(url, json={}).status_code == 422
+
+
+def test_workflow_dispatch_needs_a_declared_workflow_and_inputs(github_client, repo):
+    missing = github_client.post(f"{REPO}/actions/workflows/nope.yml/dispatches", json={"ref": "main"})
+    assert (missing.status_code, error_message(missing)) == (404, "Not Found")
+    repo.add_workflow("retrain.yml", inputs=["reason"])
+    url = f"{REPO}/actions/workflows/retrain.yml/dispatches"
+    extra = github_client.post(url, json={"ref": "main", "inputs": {"reason": "drift", "force": "1"}})
+    assert (extra.status_code, error_message(extra)) == (422, 'Unexpected inputs provided: ["force"]')
+    assert not repo.dispatches
+    assert github_client.post(url, json={"ref": "main", "inputs": {"reason": "drift"}}).status_code == 204
+
+
+def test_the_seeded_repository_declares_the_templates_dispatchable_workflows(repo):
+    assert repo.workflows["mlops-ci-retrain-schedule.yml"] == []
+    assert "mlops-ci-pull-request.yml" not in repo.workflows  # no workflow_dispatch trigger
 
 
 def test_issues_share_numbers_with_pull_requests(github_client, repo, pull):

@@ -11,7 +11,7 @@ own API. It is validated against schemas/branch-protection.schema.json when load
 `--mode classic` (default; Enterprise Server too) manages classic branch protection. `--mode rulesets`
 translates each branch's settings into one repository ruleset per branch, named
 "mlops-ci branch protection (BRANCH)" and found again by that name; `--enforcement evaluate` makes
-it a dry run that GitHub only reports on.
+it a dry run that GitHub only reports on (GitHub Enterprise only).
 
 GitHub offers no transaction across branches. So `apply` reads everything first: the config is
 validated, every branch must exist and its current protection must be readable (a token without
@@ -42,6 +42,8 @@ SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "branch-protection.s
 CLASSIC, RULESETS = "classic", "rulesets"
 ENFORCEMENTS = ("active", "evaluate", "disabled")
 RULESET_NAME = "mlops-ci branch protection"
+ANY_APP = -1  # a required check's app_id: any app may provide it
+NOT_PROTECTED = "Branch not protected"  # GitHub's 404 message for an unprotected branch
 # GitHub's id of the repository "Admin" role, for ruleset bypass actors.
 ADMIN_ROLE_ID = 5
 FLAGS = ("required_linear_history", "allow_force_pushes", "allow_deletions", "block_creations",
@@ -125,6 +127,9 @@ def validate_config(document: Any, where: str) -> None:
         unknown = sorted(key for key in error.instance if key not in allowed)[0]
         raise MlopsCiError(f"{_json_path([*parts, unknown])}: unknown key (allowed: {', '.join(allowed)})",
                            where=where)
+    if error.validator == "oneOf":  # required_status_checks: checks or contexts
+        raise MlopsCiError(f"{_json_path(parts)}: set `checks` or the deprecated `contexts`, exactly one of "
+                           "them (GitHub answers 422 to both)", where=where)
     if parts == ["branches"] and error.validator in ("pattern", "minLength", "maxLength"):  # propertyNames
         raise MlopsCiError(f"{_json_path(parts)}: not a branch name: {error.instance!r} (no wildcards, "
                            "spaces or '~^:?*[\\')", where=where)
@@ -169,10 +174,15 @@ def _actors(value: Any, *, empty_is_none: bool) -> dict[str, list[str]] | None:
 
 
 def _checks(section: dict[str, Any]) -> list[dict[str, Any]]:
-    """Required checks from `checks` and the deprecated `contexts`, one per context, sorted."""
+    """Required checks from `checks` and the deprecated `contexts`, one per context, sorted.
+
+    An app left out (PUT: GitHub picks the app that last reported) is None; GitHub's GET answers
+    `"app_id": null` for a check any app may provide, which is `-1` in a PUT body.
+    """
     found: dict[str, Any] = {}
     for check in section.get("checks") or []:
-        found.setdefault(check["context"], check.get("app_id"))
+        any_app = "app_id" in check and check["app_id"] is None
+        found.setdefault(check["context"], ANY_APP if any_app else check.get("app_id"))
     for context in section.get("contexts") or []:
         found.setdefault(context, None)
     return [{"context": context, "app_id": app} for context, app in sorted(found.items())]
@@ -323,9 +333,18 @@ def _project(desired: Any, current: Any) -> Any:
     return current
 
 
+def bypass_hidden(current: dict[str, Any] | None) -> bool:
+    """Whether GitHub left a ruleset's `bypass_actors` out: it shows them only to callers who may edit
+    the ruleset, so a read-only token cannot compare them."""
+    return current is not None and "bypass_actors" not in current
+
+
 def diff_ruleset(desired_body: dict[str, Any], current: dict[str, Any] | None) -> list[Change]:
-    """What differs between the wanted ruleset and the current one (None: none exists yet)."""
+    """What differs between the wanted ruleset and the current one (None: none exists yet); bypass
+    actors hidden from the token are not compared."""
     desired, actual = normalise_ruleset(desired_body), normalise_ruleset(current)
+    if bypass_hidden(current):
+        desired["bypass_actors"] = actual["bypass_actors"]
     rules = {rule_type: _project(params, actual["rules"][rule_type]) if rule_type in actual["rules"]
              else None for rule_type, params in desired["rules"].items()}
     rules.update({rule_type: params for rule_type, params in actual["rules"].items()
@@ -379,6 +398,24 @@ def _get_or_none(client: GitHubClient, path: str) -> Any:
         raise
 
 
+def _current_protection(client: GitHubClient, repo: str, branch: str) -> dict[str, Any] | None:
+    """A branch's protection as GitHub's GET answers it; None when GitHub says it is not protected.
+
+    GitHub answers a token without admin rights 404 too, but `Not Found`: that is a permission
+    problem, not an unprotected branch, and must not show as drift.
+    """
+    try:
+        return client.get(repo_path(repo, "branches", branch, "protection"))
+    except GitHubError as error:
+        if error.status != 404:
+            raise
+        if error.github_message == NOT_PROTECTED:
+            return None
+        raise MlopsCiError(f"cannot read the protection of {branch!r} in {repo} "
+                           f"(404 {error.github_message}): the token likely lacks admin rights, which reading branch protection needs "
+                           "(a repo admin's token, or Administration: read)") from error
+
+
 def _preflight(client: GitHubClient, config: Config, target: Target, *, need_admin: bool) -> None:
     """Read the repository, every branch and its current protection or ruleset; nothing is written."""
     repo = _get_or_none(client, repo_path(target.repo))
@@ -394,7 +431,7 @@ def _preflight(client: GitHubClient, config: Config, target: Target, *, need_adm
                                f"or remove it from the config", where=config.path)
     if target.mode == CLASSIC:
         for branch, body in config.branches.items():
-            current = _get_or_none(client, repo_path(target.repo, "branches", branch, "protection"))
+            current = _current_protection(client, target.repo, branch)
             target.plans.append(BranchPlan(branch, body, diff_protection(body, current)))
         return
     problems = [f"{branch}: {problem}" for branch, body in config.branches.items()
@@ -409,6 +446,9 @@ def _preflight(client: GitHubClient, config: Config, target: Target, *, need_adm
         wanted = to_ruleset(branch, body, target.enforcement)
         found = existing.get(wanted["name"])
         current = client.get(repo_path(target.repo, "rulesets", found["id"])) if found else None
+        if bypass_hidden(current):
+            print(f"{branch}: the token cannot see the ruleset's bypass_actors (only those who may edit it "
+                  "can): compared without them")
         target.plans.append(BranchPlan(branch, wanted, diff_ruleset(wanted, current),
                                        found["id"] if found else None, wanted["name"]))
 
@@ -523,6 +563,8 @@ def _target(args: argparse.Namespace) -> Target:
         raise MlopsCiError(f"--repo: not OWNER/NAME: {repo!r}")
     if args.enforcement is not None and args.mode != RULESETS:
         raise MlopsCiError("--enforcement applies to --mode rulesets only")
+    if args.enforcement == "evaluate":
+        print("note: --enforcement evaluate is a GitHub Enterprise feature; other plans do not offer it")
     return Target(repo, args.mode, args.enforcement or "active", str(args.config))
 
 
@@ -551,8 +593,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common.add_argument("--mode", choices=(CLASSIC, RULESETS), default=CLASSIC,
                         help="classic branch protection (default; Enterprise Server) or repository rulesets")
     common.add_argument("--enforcement", choices=ENFORCEMENTS,
-                        help="rulesets mode: active (default), evaluate (dry run, GitHub only reports) "
-                             "or disabled")
+                        help="rulesets mode: active (default), evaluate (dry run, GitHub only reports; "
+                             "GitHub Enterprise only) or disabled")
     for name, text in (("plan", "print what apply would change; change nothing (exit 0)"),
                        ("apply", "make the repository match the file (exit 0; 1 GitHub kept other "
                                  "settings; 2 error)"),

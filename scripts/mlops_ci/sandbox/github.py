@@ -258,7 +258,10 @@ def review_json(review: Review) -> dict[str, Any]:
 
 
 def ruleset_json(call: Call, ruleset: Ruleset, *, full: bool = True) -> dict[str, Any]:
-    """A ruleset; the list endpoint returns the summary (``full=False``) without conditions and rules."""
+    """A ruleset; the list endpoint returns the summary (``full=False``) without conditions and rules.
+
+    ``bypass_actors`` only appear for a caller who may edit the ruleset (an admin token), as on GitHub.
+    """
     body: dict[str, Any] = {
         "id": ruleset.id,
         "name": ruleset.name,
@@ -275,9 +278,10 @@ def ruleset_json(call: Call, ruleset: Ruleset, *, full: bool = True) -> dict[str
         body.update(
             conditions=ruleset.conditions,
             rules=ruleset.rules,
-            bypass_actors=ruleset.bypass_actors,
             current_user_can_bypass="never",
         )
+        if call.token.admin:
+            body["bypass_actors"] = ruleset.bypass_actors
     return body
 
 
@@ -295,7 +299,9 @@ def protection_json(url: str, put_body: dict[str, Any]) -> dict[str, Any]:
             "strict": bool(checks.get("strict", False)),
             "contexts": [check["context"] for check in listed],
             "contexts_url": f"{url}/required_status_checks/contexts",
-            "checks": [{"context": check["context"], "app_id": check.get("app_id")} for check in listed],
+            # GitHub answers null for "any app" (-1 in the PUT body)
+            "checks": [{"context": check["context"], "app_id": None if check.get("app_id") == -1 else
+                        check.get("app_id")} for check in listed],
         }
     if (reviews := put_body["required_pull_request_reviews"]) is not None:
         body["required_pull_request_reviews"] = _reviews_json(f"{url}/required_pull_request_reviews", reviews)
@@ -625,6 +631,8 @@ class GitHubApp:
         token = self.state.tokens.get(value.strip())
         if token is None:
             raise ApiError(401, "Bad credentials")
+        if access == "admin" and not token.admin and request.method == "GET":
+            raise ApiError(404, "Not Found")  # GitHub hides admin-only reads (branch protection)
         if (access != "read" and token.read_only) or (access == "admin" and not token.admin):
             raise ApiError(403, "Resource not accessible by integration")
         return token

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,7 @@ class Repository:  # pylint: disable=too-many-instance-attributes,too-many-publi
     protection: dict[str, dict[str, Any]] = field(default_factory=dict)
     rulesets: dict[int, Ruleset] = field(default_factory=dict)
     dispatches: list[WorkflowDispatch] = field(default_factory=list)
+    workflows: dict[str, list[str]] = field(default_factory=dict)
     next_number: int = 1
     next_id: int = 1
 
@@ -216,6 +218,10 @@ class Repository:  # pylint: disable=too-many-instance-attributes,too-many-publi
         """Create or move branch ``name``; returns its head sha."""
         self.branches[name] = sha or fake_sha(self.full_name, name)
         return self.branches[name]
+
+    def add_workflow(self, name: str, inputs: Sequence[str] = ()) -> None:
+        """Declare the workflow file ``name`` with a ``workflow_dispatch`` trigger taking ``inputs``."""
+        self.workflows[name] = list(inputs)
 
     def add_pull(self, head: str, base: str | None = None, **fields: Any) -> PullRequest:
         """Open a pull request from ``head`` into ``base`` (default branch); missing branches are created.
@@ -374,9 +380,14 @@ class Repository:  # pylint: disable=too-many-instance-attributes,too-many-publi
         return issue
 
     def set_protection(self, branch: str, body: dict[str, Any]) -> dict[str, Any]:
-        """``PUT /branches/{b}/protection``: the four required keys must be present (null allowed)."""
+        """``PUT /branches/{b}/protection``: the four required keys must be present (null allowed);
+        status checks as ``contexts`` or ``checks``, not both."""
         self.branch_sha(branch)
         require_keys(body, PROTECTION_REQUIRED_KEYS)
+        checks = body["required_status_checks"]
+        if isinstance(checks, dict) and "contexts" in checks and "checks" in checks:
+            # the description allows both; GitHub answers 422 (go-github #2276, allstar #155)
+            raise ApiError(422, 'Invalid request.\n\nMore than one subschema in "oneOf" matched.')
         if body["restrictions"] is not None and not self.organization:
             raise ApiError(422, "Only organization repositories can have users and team restrictions")
         self.protection[branch] = body
@@ -407,12 +418,18 @@ class Repository:  # pylint: disable=too-many-instance-attributes,too-many-publi
         del self.rulesets[self.ruleset(ruleset_id).id]
 
     def dispatch_workflow(self, workflow_id: str, body: dict[str, Any]) -> WorkflowDispatch:
-        """``POST /actions/workflows/{id}/dispatches``: ``ref`` must name a branch."""
+        """``POST /actions/workflows/{id}/dispatches``: the workflow must be declared
+        (:meth:`add_workflow`), ``ref`` must name a branch and every input must be declared."""
+        if workflow_id not in self.workflows:
+            raise ApiError(404, "Not Found")
         require_keys(body, ["ref"])
         ref = str(body["ref"]).removeprefix("refs/heads/")
         if ref not in self.branches:
             raise ApiError(422, f"No ref found for: {body['ref']}")
-        dispatch = WorkflowDispatch(workflow_id, ref, dict(body.get("inputs") or {}))
+        inputs = dict(body.get("inputs") or {})
+        if unexpected := sorted(set(inputs) - set(self.workflows[workflow_id])):
+            raise ApiError(422, f"Unexpected inputs provided: {json.dumps(unexpected)}")
+        dispatch = WorkflowDispatch(workflow_id, ref, inputs)
         self.dispatches.append(dispatch)
         return dispatch
 
