@@ -59,7 +59,7 @@ def test_dry_run_lists_changes_and_writes_nothing(copy, capsys):
     before = snapshot(copy)
     assert main(["adopt", "--org", "acme", "--ref", "v2.0.0", str(copy)]) == 0
     out = capsys.readouterr().out
-    assert ("workflows-templates/mlops-ci-pull-request.yml:21: uses: org/mlops-ci/.github/workflows/"
+    assert ("workflows-templates/mlops-ci-pull-request.yml:23: uses: org/mlops-ci/.github/workflows/"
             "branch-policy.yml@v1 -> uses: acme/mlops-ci/.github/workflows/branch-policy.yml@v2.0.0") in out
     assert "rerun with --write" in out
     assert snapshot(copy) == before
