@@ -6,7 +6,8 @@
 #                                               act nor a server nor trains the example
 #                                               (pytest -m "not e2e and not services and not slow")
 # MLOPS_CI_TEST_WORKERS=N sets pytest-xdist's worker count (default: one per core, at most 4);
-# tests/conftest.py orders the tests longest first so that the workers finish together.
+# tests/conftest.py orders the tests longest first and idle workers take over queued tests
+# (--dist worksteal), so that the workers finish together.
 set -uo pipefail
 # shellcheck source=dev/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -28,10 +29,10 @@ bash dev/lint.sh || failed+=(lint)
 
 if [ "$tier" = fast ]; then
   echo "==> fast tier: tests without act or servers"
-  python -m pytest -p no:cacheprovider -n "$workers" -m "not e2e and not services and not slow" "$@" || failed+=(pytest)
+  python -m pytest -p no:cacheprovider -n "$workers" --dist worksteal -m "not e2e and not services and not slow" "$@" || failed+=(pytest)
 else
   echo "==> full tier: every test (coverage gate: 90% of mlops_ci)"
-  python -m pytest -p no:cacheprovider -n "$workers" --cov=mlops_ci --cov-report=term \
+  python -m pytest -p no:cacheprovider -n "$workers" --dist worksteal --cov=mlops_ci --cov-report=term \
     --cov-report=xml --cov-fail-under=90 "$@" || failed+=(pytest)
 fi
 

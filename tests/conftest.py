@@ -36,8 +36,9 @@ MLFLOW_CLIENT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUES
 SERVICE_FIXTURES = frozenset({"mlflow_server", "mlflow_server_mariadb", "mariadb_server", "s3_server"})
 
 
-# Longest first, so that pytest-xdist's workers finish together: the demo, then act runs, servers and
-# slow tests. A stable sort keeps each module's tests together (module fixtures are made once per worker).
+# Longest first, so that pytest-xdist's workers finish together: the demo, then modules with act runs,
+# servers or slow tests. Whole modules move (by their longest kind of test), so that a module fixture
+# is made once per worker.
 LONGEST_FIRST = ("e2e", "services", "slow")
 
 
@@ -54,7 +55,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.services)
-    items.sort(key=_run_order)
+    module_order: dict[Path, int] = {}
+    for item in items:
+        module_order[item.path] = min(module_order.get(item.path, len(LONGEST_FIRST) + 1), _run_order(item))
+    items.sort(key=lambda item: module_order[item.path])
 
 
 def enter_service(stack: ExitStack, service: AbstractContextManager[T]) -> T:
