@@ -105,27 +105,20 @@ def test_pr_of_a_commit_is_found_beyond_the_first_page(github_api, pr, tmp_path,
     assert len(comments(github_api, pr.number)) == 1
 
 
-def test_a_personal_token_updates_its_own_comment_only(github_api, pr, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("token", "login"), [("pat-token", "alice"), ("app-token", "our-app[bot]")],
+                         ids=["personal token", "app token"])
+def test_a_token_updates_its_own_comment_not_a_humans_copy(github_api, pr, tmp_path, monkeypatch, token, login):
+    """A personal token's own comment (found through GET /user) or an App bot's, never a human's
+    quote of the marked report."""
     repo = github_api.state.repo(REPO)
     repo.add_comment(pr.number, f"{marker('train-report')}\nquoted by a human", user="someone")
-    github_api.state.add_token("pat-token", login="alice")
-    monkeypatch.setenv("GITHUB_TOKEN", "pat-token")
+    github_api.state.add_token(token, login=login)
+    monkeypatch.setenv("GITHUB_TOKEN", token)
     assert comment(tmp_path, "report v1", "--pr", str(pr.number)) == 0
     assert comment(tmp_path, "report v2", "--pr", str(pr.number)) == 0
     human, ours = comments(github_api, pr.number)
     assert "quoted by a human" in human.body and human.user == "someone"
-    assert ours.user == "alice" and "report v2" in ours.body
-
-
-def test_an_app_token_updates_its_bots_comment_not_a_humans_copy(github_api, pr, tmp_path, monkeypatch):
-    repo = github_api.state.repo(REPO)
-    repo.add_comment(pr.number, f"{marker('train-report')}\nquoted by a human", user="someone")
-    github_api.state.add_token("app-token", login="our-app[bot]")
-    monkeypatch.setenv("GITHUB_TOKEN", "app-token")
-    assert comment(tmp_path, "report v1", "--pr", str(pr.number)) == 0
-    assert comment(tmp_path, "report v2", "--pr", str(pr.number)) == 0
-    human, ours = comments(github_api, pr.number)
-    assert "quoted by a human" in human.body and ours.user == "our-app[bot]" and "report v2" in ours.body
+    assert ours.user == login and "report v2" in ours.body
 
 
 def test_the_action_leaves_whose_comment_to_the_token():
