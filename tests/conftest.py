@@ -2,7 +2,7 @@
 
 Service fixtures are session-scoped (a server start costs seconds); a missing server binary turns
 into a skip. A test that uses one is marked `services` here, so the fast tier
-(`-m "not e2e and not services"`) never starts a server. Add further fixtures below the existing
+(`-m "not e2e and not services and not slow"`) never starts a server. Add further fixtures below the existing
 sections.
 """
 

@@ -9,8 +9,10 @@ Whose comment is ours: with --author, only that login's. Otherwise github-action
 GITHUB_TOKEN's) when there is one; else the token's own user when GitHub tells it (`GET /user`
 answers for a personal access token, asked only when a marked comment exists), so a PAT updates its
 own comment and never a human's copy; an installation token (a GitHub App's) cannot ask, so the
-marked comment of a bot account counts (a human's copy of the marker never does). Without --pr, the PR is found from the commit: the pull_request event's
-head commit (GITHUB_SHA is the test-merge commit there), else --commit or GITHUB_SHA.
+marked comment of a bot account counts (a human's copy of the marker never does).
+
+Without --pr, the PR is found from a commit: --commit, else the pull_request event's head commit
+(GITHUB_SHA is the test-merge commit there), else GITHUB_SHA.
 """
 
 from __future__ import annotations

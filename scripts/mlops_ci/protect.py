@@ -412,8 +412,9 @@ def _current_protection(client: GitHubClient, repo: str, branch: str) -> dict[st
         if error.github_message == NOT_PROTECTED:
             return None
         raise MlopsCiError(f"cannot read the protection of {branch!r} in {repo} "
-                           f"(404 {error.github_message}): the token likely lacks admin rights, which reading branch protection needs "
-                           "(a repo admin's token, or Administration: read)") from error
+                           f"(404 {error.github_message}): the token likely lacks admin rights, which "
+                           "reading branch protection needs (a repo admin's token, or Administration: "
+                           "read)") from error
 
 
 def _preflight(client: GitHubClient, config: Config, target: Target, *, need_admin: bool) -> None:
