@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 from mlops_ci.errors import MlopsCiError
@@ -12,11 +14,12 @@ from mlops_ci.errors import MlopsCiError
 _GITHUB_REMOTE = re.compile(r"(?:github\.com[:/]|/)(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)(?:\.git)?/?$")
 
 
-def git(repo: Path, *args: str) -> str:
-    """Run git in `repo` and return its stdout (stripped); a failure is an input error."""
+def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """Run git in `repo` (with `env` added to the environment) and return its stdout (stripped); a
+    failure is an input error."""
     try:
         done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True,
-                              timeout=120)
+                              timeout=120, env={**os.environ, **env} if env else None)
     except FileNotFoundError as error:
         raise MlopsCiError("git is not installed") from error
     except subprocess.CalledProcessError as error:
