@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_ci import report, report_render
+from mlops_ci import report, report_data, report_render
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.experiments import Experiment
@@ -40,18 +40,32 @@ METRICS_DIFF_MIXED = {"metrics.json": {
     "precision": {"old": 0.970084, "new": 0.9, "diff": -0.07008399999999992}, "flag": {"old": None, "new": True},
     "f1": {"old": 0.969264, "new": 0.969264, "diff": 0.0}}}
 PARAMS_DIFF = {"params.yaml": {"train.lr": {"old": 0.01, "new": 0.02, "diff": 0.01}}}
+# `dvc diff develop HEAD` with the DVC cache present: directories' files listed.
 DATA_DIFF = {
     "added": [{"path": "data/raw/0/new_0.png"}],
     "deleted": [{"path": "data/raw/3/0091.png"}, {"path": "data/raw/3/0231.png"}, {"path": "data/raw/3/0301.png"}],
     "modified": [{"path": "data/processed/"}, {"path": "data/processed/quality.json"},
                  {"path": "data/processed/test.npz"}, {"path": "data/processed/train.npz"}, {"path": "data/raw/"},
                  {"path": "eval/predictions.csv"}, {"path": "metrics.json"}, {"path": "models/model.pt"}],
-    "renamed": [], "not in cache": []}
-# A fresh clone without `dvc pull`: outputs listed as deleted and not in cache.
-DATA_DIFF_NOT_IN_CACHE = {
-    "added": [], "deleted": [{"path": "data/raw/"}, {"path": "metrics.json"}], "modified": [],
-    "renamed": [{"path": {"old": "data/raw/a.png", "new": "data/raw/b.png"}}],
-    "not in cache": [{"path": "data/raw/"}, {"path": "metrics.json"}]}
+    "renamed": []}
+# The same in a fresh clone without the DVC cache (a hosted runner): directories without their files.
+DATA_DIFF_WITHOUT_CACHE = {
+    "added": [], "deleted": [], "renamed": [],
+    "modified": [{"path": "data/processed/"}, {"path": "data/raw/"}, {"path": "eval/predictions.csv"},
+                 {"path": "metrics.json"}, {"path": "models/model.pt"}]}
+# The .dvc and dvc.lock files of both revisions (trimmed), as `git show REV:PATH` prints them.
+TRACKED = {
+    "base": {"data/raw.dvc": "outs:\n- md5: d6139d383f1f72c781e5465b0bc900d8.dir\n  size: 251580\n  nfiles: 1797\n"
+                             "  hash: md5\n  path: raw\n",
+             "dvc.lock": "schema: '2.0'\nstages:\n  prepare:\n    outs:\n    - path: data/processed\n"
+                         "      md5: 1a.dir\n      size: 900100\n      nfiles: 3\n"
+                         "  train:\n    outs:\n    - path: models/model.pt\n      md5: 2b\n      size: 4000\n"},
+    "new": {"data/raw.dvc": "outs:\n- md5: 5f4d2ea4e5da2bd1ca1ad34dd3f6c4bf.dir\n  size: 250320\n  nfiles: 1790\n"
+                            "  hash: md5\n  path: raw\n",
+            "dvc.lock": "schema: '2.0'\nstages:\n  prepare:\n    outs:\n    - path: data/processed\n"
+                        "      md5: 3c.dir\n      size: 899200\n      nfiles: 3\n"
+                        "  train:\n    outs:\n    - path: models/model.pt\n      md5: 4d\n      size: 4000\n"}}
+OUTS = {side: report_data.parse_tracked(files) for side, files in TRACKED.items()}
 PLOTS_ERRORS = {"errors": [
     {"name": "training_curve", "rev": "workspace", "source": "plots/training_curve.csv", "type": "FileNotFoundError",
      "msg": "[Errno 2] No storage files available: 'plots/training_curve.csv'"},
@@ -181,7 +195,7 @@ PLOTS_DIFF = json.loads(r"""
 
 def canned_dvc(metrics=None, plots=None) -> dict:
     return {"metrics": METRICS_DIFF if metrics is None else metrics, "params": PARAMS_DIFF, "data": DATA_DIFF,
-            "plots": PLOTS_DIFF if plots is None else plots}
+            "plots": PLOTS_DIFF if plots is None else plots, "outs": OUTS}
 
 
 def table_problems(markdown: str) -> list[str]:
@@ -315,8 +329,21 @@ def test_parse_params_diff():
                                                                                    0.02)]
 
 
+def test_parse_tracked_dvc_files_and_lock_files():
+    assert OUTS["base"] == {
+        "data/raw": {"source": "data", "md5": "d6139d383f1f72c781e5465b0bc900d8.dir", "nfiles": 1797,
+                     "size": 251580},
+        "data/processed": {"source": "output", "md5": "1a.dir", "nfiles": 3, "size": 900100},
+        "models/model.pt": {"source": "output", "md5": "2b", "nfiles": None, "size": 4000}}
+    nested = report_data.parse_tracked({"sub/dvc.lock": "train:\n  outs:\n  - path: ../out/m.bin\n    md5: 9\n",
+                                   "sub/x.dvc": "outs:\n- md5: 8\n  path: x\n", "bad.dvc": "outs: [oops\n",
+                                   "empty.dvc": ""})
+    assert nested == {"out/m.bin": {"source": "output", "md5": "9", "nfiles": None, "size": None},
+                      "sub/x": {"source": "data", "md5": "8", "nfiles": None, "size": None}}
+
+
 def test_parse_data_diff_groups_per_tracked_path():
-    groups = report.parse_data_diff(DATA_DIFF, frozenset({"data/raw"}))
+    groups = report_data.parse_data_diff(DATA_DIFF, OUTS)
     assert [(group.path, group.source, group.is_dir, group.status) for group in groups] == [
         ("data/raw", "data", True, "modified"), ("data/processed", "output", True, "modified"),
         ("eval/predictions.csv", "output", False, "modified"), ("metrics.json", "output", False, "modified"),
@@ -326,11 +353,25 @@ def test_parse_data_diff_groups_per_tracked_path():
     assert groups[1].counts() == {"modified": 3}
 
 
-def test_parse_data_diff_not_in_cache_and_renames():
-    groups = report.parse_data_diff(DATA_DIFF_NOT_IN_CACHE)
-    assert [(group.path, group.status, group.not_in_cache) for group in groups] == [
-        ("data/raw", "deleted", True), ("metrics.json", "deleted", True)]
+def test_parse_data_diff_without_the_cache_keeps_statuses_and_counts():
+    groups = report_data.parse_data_diff(DATA_DIFF_WITHOUT_CACHE, OUTS)
+    assert [(group.path, group.source, group.status, group.files, group.nfiles, group.size)
+            for group in groups[:2]] == [
+        ("data/raw", "data", "modified", (), (1797, 1790), (251580, 250320)),
+        ("data/processed", "output", "modified", (), (3, 3), (900100, 899200))]
+    assert groups[-1].size == (4000, 4000) and not groups[-1].is_dir
+
+
+def test_parse_data_diff_renames_and_directories_known_only_from_the_records():
+    renamed = {"renamed": [{"path": {"old": "data/raw/a.png", "new": "data/raw/b.png"}}],
+               "modified": [{"path": "data/raw/"}]}
+    groups = report_data.parse_data_diff(renamed)
     assert groups[0].files == (("renamed", "data/raw/a.png -> data/raw/b.png"),)
+    # A directory added in a revision whose listing is not in the cache: no trailing slash needed.
+    added = report_data.parse_data_diff({"added": [{"path": "data/new"}]},
+                                   {"new": {"data/new": {"source": "data", "md5": "7.dir", "nfiles": 2}}})
+    assert [(group.is_dir, group.source, group.status, group.nfiles) for group in added] == [
+        (True, "data", "added", (None, 2))]
 
 
 def test_parse_plots_diff_real_shapes():
@@ -416,7 +457,7 @@ def test_mlflow_links():
 # --- rendering ----------------------------------------------------------------------------------
 
 def canned_report(**kwargs) -> report.Report:
-    return report.build_report("develop", canned_dvc(kwargs.pop("metrics", None)), data_sources=frozenset({"data/raw"}),
+    return report.build_report("develop", canned_dvc(kwargs.pop("metrics", None)),
                                commit="a" * 40, base_commit="b" * 40, **kwargs)
 
 
@@ -428,8 +469,10 @@ def test_markdown_of_the_canned_report():
                                "(all 4 metrics better) · ❔ Champion: n/a\n")
     assert "| accuracy | 0.9694 | 0.9804 | ▲ +0.0110 (+1.14%) ✅ | n/a |" in markdown
     assert "| `train.lr` | `0.01` | `0.02` |" in markdown
-    assert "| `data/raw` (data) | 1 added, 3 deleted |" in markdown
+    assert "| `data/raw` (data) | 1 added, 3 deleted · 1,797 → 1,790 files, 251.6 kB → 250.3 kB |" in markdown
     assert "Pipeline outputs modified: `eval/predictions.csv`, `metrics.json`, `models/model.pt`." in markdown
+    assert "Files under <code>data/raw</code>: 4 changed (listed from the DVC cache)" in markdown
+    assert "listed only where the DVC cache" not in markdown
     assert markdown.count("```mermaid") == 2
     assert "    line [1.123, 0.3005, 0.1649]" in markdown
     assert "train\\_loss at epoch 3: 0.2416 → 0.1649, ▼ -0.0767 (-31.76%) ✅" in markdown
@@ -544,7 +587,7 @@ def test_class_table_of_one_revision():
 
 
 def test_other_plots_warnings_and_data_caps():
-    groups = tuple(report.DataGroup(f"dir{index}", True, files=(("added", f"dir{index}/a"),) * 3)
+    groups = tuple(report_data.DataGroup(f"dir{index}", True, files=(("added", f"dir{index}/a"),) * 3)
                    for index in range(report_render.MAX_DATA_GROUPS + 2))
     item = report.Report("develop", (), report.Verdict("n/a", reason="none"), report.Verdict("n/a", reason="x"),
                          report.Champion("n/a", message="x"), config=report.Config(max_files=2), data=groups,
@@ -627,7 +670,8 @@ def test_json_shape():
     assert (recall["new"], recall["change"], recall["better"]) == (None, None, None)
     assert document["params"] == [{"path": "params.yaml", "name": "train.lr", "base": 0.01, "new": 0.02}]
     assert document["data"][0] == {"path": "data/raw", "source": "data", "status": "modified", "added": 1,
-                                   "modified": 0, "deleted": 3, "renamed": 0, "not_in_cache": False,
+                                   "modified": 0, "deleted": 3, "renamed": 0,
+                                   "nfiles": {"base": 1797, "new": 1790}, "size": {"base": 251580, "new": 250320},
                                    "files": [{"path": "data/raw/0/new_0.png", "change": "added"},
                                              {"path": "data/raw/3/0091.png", "change": "deleted"},
                                              {"path": "data/raw/3/0231.png", "change": "deleted"},
@@ -796,7 +840,7 @@ def test_report_end_to_end(project, tmp_path, monkeypatch, capsys):
     assert "report: " in stdout and f"characters in {out}" in stdout
     assert re.search(r"^\| accuracy \| 0\.\d{4} \| 0\.\d{4} \| [▲▼=]", markdown, re.MULTILINE)
     assert "| `train.lr` | `0.01` | `0.02` |" in markdown
-    assert "| `data/raw` (data) | 1 added, 8 deleted |" in markdown
+    assert "| `data/raw` (data) | 1 added, 8 deleted · 1,797 → 1,790 files, " in markdown
     assert markdown.count("```mermaid\n") == 2 and "xychart-beta" in markdown
     assert "#### Confusion matrix (test set)" in markdown and "#### Per-class F1 (test set)" in markdown
     assert "[workflow run](https://github.com/acme/digits/actions/runs/7)" in markdown
@@ -882,12 +926,15 @@ def test_a_failing_dvc_command_is_reported(tmp_path, capsys):
     repo.mkdir()
     git(repo, "init", "--quiet")
     _run(repo, "dvc", "init", "--quiet")
-    (repo / "dvc.yaml").write_text("stages: [oops\n", encoding="utf-8")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "--allow-empty", "-m", "x")
-    assert main(["report", "--base", "HEAD", "--repo", str(repo)]) == 2
+    # Committed: `dvc diff` reads the two revisions, not the workspace.
+    (repo / "dvc.yaml").write_text("stages: [oops\n", encoding="utf-8")
+    git(repo, "add", "dvc.yaml")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "broken")
+    assert main(["report", "--base", "HEAD~1", "--repo", str(repo)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
-    assert "dvc diff HEAD failed: './dvc.yaml' is invalid. (Expected ',' or ']'" in err
+    assert "dvc diff HEAD~1 failed: './dvc.yaml' is invalid" in err and "(Expected ',' or ']'" in err
 
 
 @pytest.mark.usefixtures("venv_path")
@@ -896,3 +943,117 @@ def test_unwritable_output(project, tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("", encoding="utf-8")
     assert main(["report", "--base", "develop", "--repo", str(project), "--out", str(blocker / "x.md")]) == 2
+
+
+# --- the Data section on small DVC repositories: two revisions, with and without the cache -------
+
+def _write(repo: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text, encoding="utf-8")
+
+
+@pytest.fixture(name="data_repo", scope="module")
+def fixture_data_repo(tmp_path_factory) -> Path:
+    """main: data/raw (4 files), data/keep (2), data/one.txt tracked by .dvc files, a stage copying
+    data/raw to out/. Branch change: in data/raw one file modified, one deleted, one added;
+    data/one.txt removed, data/extra (2 files) added, data/keep untouched; reproduced. Branch param:
+    params.yaml only. Everything committed, so the cache holds every revision's data."""
+    repo = tmp_path_factory.mktemp("data") / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch", "main")
+    git(repo, "config", "user.name", "t")
+    git(repo, "config", "user.email", "t@example.com")
+    _run(repo, "dvc", "init", "--quiet")
+    _write(repo, {**{f"data/raw/f{index}.txt": f"{index}\n" for index in range(1, 5)},
+                  "data/keep/a.txt": "a\n", "data/keep/b.txt": "b\n", "data/one.txt": "one\n",
+                  "params.yaml": "lr: 1\n",
+                  "dvc.yaml": "stages:\n  copy:\n    cmd: rm -rf out && cp -r data/raw out\n    deps: [data/raw]\n"
+                              "    params: [lr]\n    outs: [out]\n"})
+    _run(repo, "dvc", "add", "--quiet", "data/raw", "data/keep", "data/one.txt")
+    _run(repo, "dvc", "repro", "--quiet")
+    _commit_all(repo, "base")
+    git(repo, "checkout", "--quiet", "-b", "change")
+    _write(repo, {"data/raw/f1.txt": "changed\n", "data/raw/f5.txt": "new\n", "data/extra/x.txt": "x\n",
+                  "data/extra/y.txt": "y\n"})
+    (repo / "data" / "raw" / "f2.txt").unlink()
+    _run(repo, "dvc", "remove", "--quiet", "data/one.txt.dvc")
+    _run(repo, "dvc", "add", "--quiet", "data/raw", "data/extra")
+    _run(repo, "dvc", "repro", "--quiet")
+    _commit_all(repo, "change data")
+    git(repo, "checkout", "--quiet", "-b", "param", "main")
+    _run(repo, "dvc", "checkout", "--quiet")
+    _write(repo, {"params.yaml": "lr: 2\n"})
+    _commit_all(repo, "change a param")
+    git(repo, "checkout", "--quiet", "change")
+    _run(repo, "dvc", "checkout", "--quiet")
+    return repo
+
+
+def _clone(repo: Path, target: Path, branch: str, cache: str = "none") -> Path:
+    """A clone on `branch` with base `origin/main`, like a hosted runner's checkout: no DVC cache, or
+    (`cache`) a copy of the full cache, or of it without the base revision's directory listings."""
+    git(target.parent, "clone", "--quiet", "--branch", branch, str(repo), target.name)
+    if cache != "none":
+        shutil.copytree(repo / ".dvc" / "cache", target / ".dvc" / "cache")
+    if cache == "without-base-listings":
+        for name in report_data.read_tracked(target, "origin/main"):
+            md5 = report_data.read_tracked(target, "origin/main")[name]["md5"]
+            if md5.endswith(".dir"):
+                (target / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]).unlink(missing_ok=True)
+    return target
+
+
+def _data(repo: Path, base: str = "origin/main") -> dict[str, report_data.DataGroup]:
+    outputs, _ = report.collect_dvc(repo, base)
+    return {group.path: group for group in report_data.parse_data_diff(outputs["data"], outputs["outs"])}
+
+
+@pytest.mark.usefixtures("venv_path")
+def test_data_with_the_cache_lists_files_and_says_so(data_repo, tmp_path):
+    groups = _data(_clone(data_repo, tmp_path / "clone", "change", cache="full"))
+    assert {path: (group.source, group.status) for path, group in groups.items()} == {
+        "data/raw": ("data", "modified"), "data/extra": ("data", "added"), "data/one.txt": ("data", "deleted"),
+        "out": ("output", "modified")}
+    assert groups["data/raw"].files == (("modified", "data/raw/f1.txt"), ("deleted", "data/raw/f2.txt"),
+                                        ("added", "data/raw/f5.txt"))
+    assert groups["data/raw"].nfiles == (4, 4) and groups["data/extra"].nfiles == (None, 2)
+    markdown = report_render.data_block(report.Report("main", (), report.Verdict("n/a"), report.Verdict("n/a"),
+                                                      report.Champion("n/a"), data=tuple(groups.values())))
+    assert "Files under <code>data/raw</code>: 3 changed (listed from the DVC cache)" in markdown
+
+
+@pytest.mark.usefixtures("venv_path")
+@pytest.mark.parametrize("cache", ["none", "without-base-listings"])
+def test_data_without_the_cache_comes_from_the_two_revisions(data_repo, tmp_path, capsys, cache):
+    clone = _clone(data_repo, tmp_path / "clone", "change", cache=cache)
+    groups = _data(clone)
+    # With the head's listings cached, the added directory's files are known (no base listing needed).
+    extra = () if cache == "none" else (("added", "data/extra/x.txt"), ("added", "data/extra/y.txt"))
+    assert {path: (group.status, group.files, group.nfiles) for path, group in groups.items()} == {
+        "data/raw": ("modified", (), (4, 4)), "data/extra": ("added", extra, (None, 2)),
+        "data/one.txt": ("deleted", (), (None, None)), "out": ("modified", (), (4, 4))}
+    assert main(["report", "--base", "origin/main", "--repo", str(clone)]) == 0
+    markdown = capsys.readouterr().out
+    assert "| `data/raw` (data) | modified · 4 files, 8 B → 16 B |" in markdown
+    assert f"| `data/extra` (data) | {'2 added' if extra else 'added'} · 2 files, 4 B |" in markdown
+    assert "| `data/one.txt` (data) | deleted · 4 B |" in markdown
+    assert "data/keep" not in markdown and "<details><summary>Files under <code>data/raw" not in markdown
+    assert "listed only where the DVC cache here holds the revisions' directory listings" in markdown
+
+
+@pytest.mark.usefixtures("venv_path")
+def test_a_param_only_pr_shows_no_data_and_the_trained_lock_only_as_outputs(data_repo, tmp_path, capsys):
+    clone = _clone(data_repo, tmp_path / "clone", "param")
+    assert main(["report", "--base", "origin/main", "--repo", str(clone)]) == 0
+    assert "### Data" not in capsys.readouterr().out
+    # The train job's dvc.lock (outputs retrained) in the workspace, as the report job has it.
+    lock = (clone / "dvc.lock").read_text(encoding="utf-8")
+    old = report_data.read_tracked(clone, "HEAD")["out"]["md5"]
+    (clone / "dvc.lock").write_text(lock.replace(old, "0123456789abcdef0123456789abcdef.dir"), encoding="utf-8")
+    state = git(clone, "status", "--porcelain"), git(clone, "show-ref"), git(clone, "rev-parse", "HEAD")
+    assert main(["report", "--base", "origin/main", "--repo", str(clone)]) == 0
+    markdown = capsys.readouterr().out
+    assert "| `out` | modified · 4 files, 8 B |" in markdown
+    assert "(data)" not in markdown and "deleted" not in markdown
+    assert (git(clone, "status", "--porcelain"), git(clone, "show-ref"), git(clone, "rev-parse", "HEAD")) == state

@@ -5,9 +5,12 @@
                     [--run-url URL] [--artifacts-url URL] [--experiments DIR] [--config FILE]
 
 Reads the DVC project in --repo (default: the current directory) through DVC's JSON output, the
-documented interface of `dvc metrics diff BASE --all`, `dvc params diff BASE`, `dvc diff BASE` and
-`dvc plots diff BASE` (each compares BASE with the workspace), and, when MLFLOW_TRACKING_URI and
---model are given, the run metrics of the model version under --alias (the current champion).
+documented interface of `dvc metrics diff BASE --all`, `dvc params diff BASE` and `dvc plots diff BASE`
+(each compares BASE with the workspace, where the train job's outputs are), `dvc diff BASE HEAD` (the
+data between the two revisions, never what the workspace or cache happen to hold; with the workspace's
+dvc.lock when it differs from HEAD's) and the .dvc and dvc.lock files of both (directories' file counts
+and sizes), and, when MLFLOW_TRACKING_URI and --model are given, the run metrics of the model version
+under --alias (the current champion).
 
 The Markdown (stdout, or --out FILE; appended to the job summary inside Actions) has: a one-line
 verdict against the base and against the champion, the metrics table (direction-aware arrows), the
@@ -62,6 +65,8 @@ from mlops_ci.experiments import Experiment, load_experiments
 from mlops_ci.registry import bounded_mlflow_retries
 from mlops_ci.errors import EXIT_OK, MlopsCiError
 from mlops_ci.local.git import git
+from mlops_ci.report_data import (BASE, CHANGE_KINDS, NEW, DataGroup, parse_data_diff, read_tracked,
+                                  trained_revision)
 
 DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
 DEFAULT_ALIAS = "champion"
@@ -69,8 +74,6 @@ LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|latency", re.IGNORECASE)
 # Bounded MLflow client retries (its defaults retry for about 4 minutes); set only when unset.
 DVC_TIMEOUT = 900
 WORKSPACE = "workspace"
-BASE, NEW = "base", "new"
-CHANGE_KINDS = ("added", "modified", "deleted", "renamed")
 # Outcomes of one comparison.
 BETTER, WORSE, SAME = "better", "worse", "same"
 # Verdict results beyond better/worse/mixed/unchanged.
@@ -138,25 +141,6 @@ class ParamRow:
     name: str
     base: Any
     new: Any
-
-
-@dataclass(frozen=True)
-class DataGroup:  # pylint: disable=too-many-instance-attributes
-    """The changes under one DVC-tracked path (a directory output or a single file)."""
-
-    path: str
-    is_dir: bool
-    source: str = "output"           # "data" when a .dvc file tracks it, else a pipeline output
-    status: str | None = None        # the change of the tracked path itself (dvc lists dirs too)
-    files: tuple[tuple[str, str], ...] = ()   # (change, path) of files inside a directory
-    not_in_cache: bool = False
-
-    def counts(self) -> dict[str, int]:
-        """Files per change kind (added, modified, deleted, renamed), zeros left out."""
-        counts: dict[str, int] = {}
-        for change, _ in self.files:
-            counts[change] = counts.get(change, 0) + 1
-        return counts
 
 
 @dataclass(frozen=True)
@@ -407,49 +391,6 @@ def parse_params_diff(data: Mapping[str, Any]) -> list[ParamRow]:
     return sorted(rows, key=lambda row: (row.path, row.name))
 
 
-def _diff_path(entry: Any) -> tuple[str, str | None]:
-    """(path, old path of a rename) of one `dvc diff` entry."""
-    path = entry.get("path") if isinstance(entry, dict) else None
-    if isinstance(path, dict):
-        return str(path.get("new", "")), str(path.get("old", ""))
-    return str(path or ""), None
-
-
-def parse_data_diff(data: Mapping[str, Any], data_sources: frozenset[str] = frozenset()) -> list[DataGroup]:
-    """`dvc diff BASE --json` grouped per DVC-tracked path: a directory output (listed by dvc with a
-    trailing slash) collects the files under it; any other file is its own group. `data_sources` are
-    the paths that .dvc files track (shown as data, before the pipeline outputs)."""
-    entries: list[tuple[str, str]] = []
-    missing: set[str] = set()
-    for change in ("added", "deleted", "modified", "renamed", "not in cache"):
-        for entry in data.get(change) or ():
-            path, old = _diff_path(entry)
-            if not path:
-                continue
-            if change == "not in cache":
-                missing.add(path.rstrip("/"))
-            else:
-                entries.append((change, f"{old} -> {path}" if old else path))
-    roots = {path.rstrip("/"): change for change, path in entries if path.endswith("/")}
-    groups: dict[str, list[tuple[str, str]]] = {root: [] for root in roots}
-    singles: dict[str, str] = {}
-    for change, path in entries:
-        if path.endswith("/"):
-            continue
-        target = path.rsplit(" -> ", 1)[-1]
-        owner = max((root for root in roots if target.startswith(root + "/")), key=len, default=None)
-        if owner is None:
-            singles[path] = change
-        else:
-            groups[owner].append((change, path))
-    result = [DataGroup(root, True, "data" if root in data_sources else "output", roots[root],
-                        tuple(sorted(files, key=lambda item: item[1])), root in missing)
-              for root, files in groups.items()]
-    result += [DataGroup(path, False, "data" if path in data_sources else "output", change,
-                         not_in_cache=path in missing) for path, change in singles.items()]
-    return sorted(result, key=lambda group: (group.source != "data", group.path))
-
-
 def _encodings(spec: Any, found: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """The first x and y encodings (with a field) anywhere in a vega-lite spec."""
     found = {} if found is None else found
@@ -668,15 +609,15 @@ def mlflow_links(tracking_uri: str | None, *, experiment_id: str | None = None, 
 def build_report(  # pylint: disable=too-many-arguments
         base: str, dvc: Mapping[str, Any], *, config: Config = Config(),
         champion: Champion = Champion(NOT_APPLICABLE), links: Mapping[str, str | None] | None = None,
-        warnings: tuple[str, ...] = (), data_sources: frozenset[str] = frozenset(),
-        commit: str | None = None, base_commit: str | None = None,
+        warnings: tuple[str, ...] = (), commit: str | None = None, base_commit: str | None = None,
         experiments: tuple[Experiment, ...] = ()) -> Report:
-    """The report from the four DVC JSON outputs (`dvc["metrics"|"params"|"data"|"plots"]`)."""
+    """The report from the four DVC JSON outputs (`dvc["metrics"|"params"|"data"|"plots"]`) and the
+    outputs recorded at both revisions (`dvc["outs"]`, {BASE: ..., NEW: ...} of parse_tracked)."""
     metrics, vs_base, vs_champion = compare(parse_metrics_diff(dvc.get("metrics") or {}), champion, config)
     plots, plot_notes = parse_plots_diff(dvc.get("plots") or {})
     return Report(base=base, metrics=tuple(metrics), vs_base=vs_base, vs_champion=vs_champion,
                   champion=champion, config=config, params=tuple(parse_params_diff(dvc.get("params") or {})),
-                  data=tuple(parse_data_diff(dvc.get("data") or {}, data_sources)),
+                  data=tuple(parse_data_diff(dvc.get("data") or {}, dvc.get("outs"))),
                   plots=tuple(with_directions(plots, config)), links=dict(links or {}),
                   warnings=(*warnings, *plot_notes), commit=commit, base_commit=base_commit,
                   experiments=experiments)
@@ -729,7 +670,7 @@ def to_json(report: Report) -> dict[str, Any]:
                    for row in report.params],
         "data": [{"path": group.path, "source": group.source, "status": group.status,
                   **{kind: group.counts().get(kind, 0) for kind in CHANGE_KINDS},
-                  "not_in_cache": group.not_in_cache,
+                  "nfiles": dict(zip((BASE, NEW), group.nfiles)), "size": dict(zip((BASE, NEW), group.size)),
                   "files": [{"path": path, "change": change} for change, path in group.files]}
                  for group in report.data],
         "plots": [_plot_json(plot) for plot in report.plots],
@@ -791,12 +732,14 @@ def run_dvc(repo: Path, *args: str) -> tuple[Any, list[str]]:
 
 
 def collect_dvc(repo: Path, base: str) -> tuple[dict[str, Any], list[str]]:
-    """The four DVC JSON outputs for BASE against the workspace, and DVC's warnings."""
-    outputs: dict[str, Any] = {}
+    """The four DVC JSON outputs (metrics, params and plots: BASE against the workspace; data: BASE
+    against trained_revision), the outputs both revisions record, and DVC's warnings."""
+    new = trained_revision(repo)
+    outputs: dict[str, Any] = {"outs": {BASE: read_tracked(repo, base), NEW: read_tracked(repo, new)}}
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mlops-ci-plots-") as images:
         commands = {"metrics": ("metrics", "diff", base, "--all"), "params": ("params", "diff", base),
-                    "data": ("diff", base), "plots": ("plots", "diff", base, "-o", images)}
+                    "data": ("diff", base, new), "plots": ("plots", "diff", base, "-o", images)}
         # Read-only commands: run side by side (about half the wall time); errors in this order.
         with ThreadPoolExecutor(max_workers=len(commands)) as pool:
             futures = {key: pool.submit(run_dvc, repo, *args) for key, args in commands.items()}
@@ -820,13 +763,6 @@ def check_repo(repo: Path, base: str) -> tuple[str, str]:
         raise MlopsCiError(f"base revision {base!r} not found (fetch it: actions/checkout with "
                            "fetch-depth: 0, or git fetch origin BRANCH)", where=str(repo)) from error
     return head, base_commit
-
-
-def dvc_tracked(repo: Path) -> frozenset[str]:
-    """Paths tracked by committed .dvc files (data/raw.dvc -> data/raw)."""
-    listed = git(repo, "ls-files", "--", "*.dvc")
-    return frozenset(path[:-4] for path in listed.splitlines() if path.endswith(".dvc")
-                     and not path.startswith(".dvc/"))
 
 
 def _mlflow_error(error: Exception) -> str:
@@ -906,7 +842,7 @@ def run_report(args: argparse.Namespace) -> int:
                                  ["model_version"] if champion.status == "ok" else None)
     links.update({"workflow_run": args.run_url, "artifacts": args.artifacts_url})
     report = build_report(args.base, outputs, config=config, champion=champion, links=links,
-                          warnings=(*warnings, *mlflow_warnings), data_sources=dvc_tracked(repo),
+                          warnings=(*warnings, *mlflow_warnings),
                           commit=commit, base_commit=base_commit,
                           experiments=load_experiments(Path(args.experiments)) if args.experiments
                           else ())

@@ -294,14 +294,34 @@ def experiments_block(report: Report, *, full: bool = True) -> str:
 _CHANGE_MARK = {"added": "➕", "deleted": "➖", "modified": "✏️", "renamed": "🔀"}
 
 
+def _bytes(amount: int) -> str:
+    """Decimal units, as GitHub shows file sizes."""
+    for exponent, unit in ((3, "GB"), (2, "MB"), (1, "kB")):
+        if amount >= 1000 ** exponent:
+            return f"{amount / 1000 ** exponent:,.1f} {unit}"
+    return f"{amount:,} B"
+
+
+def _span(values: tuple[Any, Any], show: Callable[[int], str]) -> str | None:
+    """'base → new', one value when they are equal or one side is absent, None when neither is known."""
+    known = [value for value in values if isinstance(value, int) and not isinstance(value, bool)]
+    if not known:
+        return None
+    return " → ".join(show(value) for value in dict.fromkeys(known))
+
+
 def _group_changes(group: DataGroup) -> str:
+    """The files dvc listed (when the cache had them), else the path's own status; then the file
+    counts and sizes the .dvc/dvc.lock records give."""
     counts = group.counts()
     if counts:
         text = ", ".join(f"{counts[kind]} {kind}" for kind in ("added", "modified", "deleted", "renamed")
                          if kind in counts)
     else:
         text = group.status or "—"
-    return text + (" (not in the DVC cache)" if group.not_in_cache else "")
+    files = _span(group.nfiles, lambda count: f"{count:,}")
+    shown = ", ".join(span for span in (files and f"{files} files", _span(group.size, _bytes)) if span)
+    return f"{text} · {shown}" if shown else text
 
 
 def data_block(report: Report, *, with_files: bool = True) -> str:
@@ -316,11 +336,15 @@ def data_block(report: Report, *, with_files: bool = True) -> str:
         rows = [[code(group.path) + (" (data)" if group.source == "data" else ""), _group_changes(group)]
                 for group in groups]
         parts += [_table(["DVC-tracked path", "Changes"], [":---", ":---"], rows), ""]
+        if any(group.is_dir and not group.files for group in groups):
+            parts += ["<sub>Files inside a directory are listed only where the DVC cache here holds the "
+                      "revisions' directory listings; counts and sizes come from the .dvc and dvc.lock "
+                      "files.</sub>", ""]
     if len(listed) > len(groups):
         parts += [f"_… and {len(listed) - len(groups)} more paths (in the JSON report)._", ""]
     by_change: dict[str, list[str]] = {}
     for group in outputs:
-        by_change.setdefault(_group_changes(group), []).append(group.path)
+        by_change.setdefault(group.status or "changed", []).append(group.path)
     for change, paths in by_change.items():
         shown = ", ".join(code(path) for path in paths[:MAX_DATA_GROUPS])
         more = f" and {len(paths) - MAX_DATA_GROUPS} more" if len(paths) > MAX_DATA_GROUPS else ""
@@ -335,7 +359,8 @@ def data_block(report: Report, *, with_files: bool = True) -> str:
             if len(group.files) > cap:
                 items.append(f"- … and {len(group.files) - cap} more (in the JSON report)")
             parts += ["", f"<details><summary>Files under <code>{html.escape(group.path)}</code>: "
-                          f"{len(group.files)} changed</summary>", "", *items, "", "</details>"]
+                          f"{len(group.files)} changed (listed from the DVC cache)</summary>", "", *items, "",
+                      "</details>"]
     return "\n".join(parts) + "\n"
 
 
