@@ -320,7 +320,8 @@ def _group_changes(group: DataGroup) -> str:
     else:
         text = group.status or "—"
     files = _span(group.nfiles, lambda count: f"{count:,}")
-    shown = ", ".join(span for span in (files and f"{files} files", _span(group.size, _bytes)) if span)
+    files = files and f"{files} {'file' if files == '1' else 'files'}"
+    shown = ", ".join(span for span in (files, _span(group.size, _bytes)) if span)
     return f"{text} · {shown}" if shown else text
 
 
