@@ -6,6 +6,7 @@ against a feature branch that doubles train.lr and changes data/raw (trimmed to 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -1057,3 +1058,28 @@ def test_a_param_only_pr_shows_no_data_and_the_trained_lock_only_as_outputs(data
     assert "| `out` | modified · 4 files, 8 B |" in markdown
     assert "(data)" not in markdown and "deleted" not in markdown
     assert (git(clone, "status", "--porcelain"), git(clone, "show-ref"), git(clone, "rev-parse", "HEAD")) == state
+
+
+def _report_vs_dvc():
+    spec = importlib.util.spec_from_file_location("report_vs_dvc", ROOT / "tools" / "report_vs_dvc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.usefixtures("venv_path")
+def test_report_vs_dvc_counts_disagreements(data_repo, monkeypatch, capsys):
+    tool = _report_vs_dvc()
+    assert tool.main([str(data_repo), "main..change", "main..param"]) == 0
+    out = capsys.readouterr().out
+    assert "  data   data/one.txt: report deleted | dvc deleted" in out
+    assert "  param  params.yaml:lr: report 1 -> 2 | dvc 1 -> 2" in out
+    assert out.endswith("total: 0 disagreement(s) in 2 pair(s)\n")
+    monkeypatch.setattr(tool, "report_data_rows", lambda groups: {"data/keep": "deleted"})
+    assert tool.main([str(data_repo), "main..change", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "! data   data/keep: report deleted | dvc -" in out and "  param" not in out
+    assert out.endswith("total: 5 disagreement(s) in 1 pair(s)\n")
+    assert tool.main([str(data_repo), "main"]) == 2
+    assert tool.main([str(data_repo), "main..nope"]) == 2
+    assert capsys.readouterr().err.count("error: ") == 2
