@@ -102,6 +102,10 @@ def test_param_change_trains_registers_and_comments_once(project, github_api, ml
     assert "train.lr" in first_body and "0.02" in first_body and "accuracy" in first_body
     assert "**Better** than base" in first_body or "**Worse** than base" in first_body \
         or "**Mixed**" in first_body, "the PR's own metrics, not develop's, are compared"
+    # A param-only PR on a runner without the DVC cache: no data rows, nothing "deleted"; the outputs
+    # the PR's training rebuilt (its dvc.lock, not the PR commit's) against develop's.
+    data = first_body[first_body.index("### Data"):first_body.index("### Plots")]
+    assert "`models/model.pt`" in data and "(data)" not in data and "deleted" not in data, data
 
     # A second push: the same comment is updated in place.
     commit_change(project, BRANCH, "params.yaml", params.replace("epochs: 25", "epochs: 20"),
