@@ -396,6 +396,14 @@ def test_parse_plots_diff_real_shapes():
     assert plots[4].revisions == ("workspace", "develop")
 
 
+def test_a_revision_wide_plots_error_names_no_plot():
+    # Real `dvc plots diff --json` output when the workspace's dvc.yaml cannot be read.
+    errors = {"errors": [{"rev": "workspace", "type": "YAMLSyntaxError",
+                          "msg": "unable to read: 'dvc.yaml', YAML file structure is corrupted"}]}
+    assert report.parse_plots_diff(errors)[1] == [
+        "dvc plots: unable to read: 'dvc.yaml', YAML file structure is corrupted (workspace)"]
+
+
 def test_parse_plots_diff_errors_and_odd_plots():
     plots, notes = report.parse_plots_diff(PLOTS_ERRORS)
     assert plots == []

@@ -515,7 +515,9 @@ def parse_plots_diff(data: Mapping[str, Any]) -> tuple[list[Plot], list[str]]:
     problems: dict[str, list[str]] = {}
     for error in data.get("errors") or ():
         if isinstance(error, dict):
-            what = f"{error.get('source') or error.get('name')}: {error.get('msg') or error.get('type')}"
+            # A revision-wide error (the revision's dvc.yaml unreadable) names no plot or file.
+            where, detail = error.get("source") or error.get("name"), error.get("msg") or error.get("type")
+            what = f"{where}: {detail}" if where else str(detail)
             problems.setdefault(what, []).append(str(error.get("rev")))
     notes = [f"dvc plots: {what} ({', '.join(revs)})" for what, revs in problems.items()]
     return plots, notes
