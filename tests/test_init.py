@@ -4,6 +4,7 @@ create only what is missing and never overwrite."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -169,3 +170,37 @@ def test_pull_request_workflow_of_a_new_project_passes(project, tmp_path, github
                                      "train": "success", "report": "success"}, jobs
     [comment] = remote.comments_on(number)
     assert "## 📊 Model report" in comment.body
+
+
+# Models a team swaps into the scaffold's train stage, and the dtype each is served (torch's float32).
+SWAPPED_MODELS = {
+    "random-forest": "from sklearn.ensemble import RandomForestClassifier\n"
+                     "model = RandomForestClassifier(n_estimators=5, random_state=0).fit(x, y)\n"
+                     "dtype = 'float64'",
+    "torch": "import torch\nmodel = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 2))\ndtype = 'float32'",
+}
+TRACK_AND_LOAD = """\
+import json, pickle
+import mlflow
+from src import prepare, track
+from src.common import METRICS_FILE, MODEL_FILE, TEST_FILE, TRAIN_FILE, load_split
+prepare.main()
+x, y = load_split(TRAIN_FILE)
+{train}
+MODEL_FILE.write_bytes(pickle.dumps(model))
+METRICS_FILE.write_text(json.dumps({{"accuracy": 0.5}}))
+assert track.main() == 0
+loaded = mlflow.pyfunc.load_model("models:/churn-model/1")
+print("predictions:", len(loaded.predict(load_split(TEST_FILE)[0].astype(dtype))))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(SWAPPED_MODELS))
+def test_track_logs_a_swapped_in_model_that_loads_back(project, kind):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
+           "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true", "PYTHONPATH": str(project)}
+    done = subprocess.run([sys.executable, "-c", TRACK_AND_LOAD.format(train=SWAPPED_MODELS[kind])],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "predictions: 150" in done.stdout, done.stdout
