@@ -204,3 +204,34 @@ def test_track_logs_a_swapped_in_model_that_loads_back(project, kind):
                           cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "predictions: 150" in done.stdout, done.stdout
+
+
+@pytest.mark.slow
+def test_the_printed_seed_steps_give_the_first_prs_a_base_to_compare_with(tmp_path, capsys):
+    """init prints how to seed develop and main; run as printed, a fresh clone's first feature
+    branch reads develop's metrics from the DVC remote (no more "failed to load metrics")."""
+    project = tmp_path / "churn"
+    assert scaffold(project) == 0
+    steps = [line.strip() for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert steps and "dvc push" in " ".join(steps)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
+
+    def shell(command: str, cwd: Path) -> str:
+        done = subprocess.run(["bash", "-ec", command], cwd=cwd, env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, f"{command}\n{done.stdout}{done.stderr}"
+        return done.stdout + done.stderr
+
+    origin = tmp_path / "origin.git"
+    shell(f"git init --quiet --bare {origin} && git remote add origin {origin}"
+          f" && python -m dvc remote add -d storage {tmp_path / 'dvc-remote'}", project)
+    shell("\n".join(steps), project)
+    assert git(project, "rev-parse", "main") == git(project, "rev-parse", "develop")
+    assert "dvc.lock" in git(project, "ls-tree", "--name-only", "origin/main")
+    clone = tmp_path / "clone"
+    shell(f"git clone --quiet --branch develop {origin} {clone}", tmp_path)
+    out = shell("git switch --quiet -c feature/PROJ-1-x && dvc metrics diff origin/develop --all --json", clone)
+    assert "failed to load" not in out.lower()
+    assert json.loads(out.strip().splitlines()[-1])["metrics.json"]["accuracy"]["old"] is not None
