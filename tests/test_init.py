@@ -167,7 +167,8 @@ def test_pull_request_workflow_of_a_new_project_passes(project, tmp_path, github
     jobs = json.loads((tmp_path / "out" / "result.json").read_text())["jobs"]
     results = {entry["name"].rsplit("/", 1)[-1]: entry["result"] for entry in jobs}
     assert code == 0 and results == {"branch-policy": "success", "lint-test": "success", "plan": "success",
-                                     "train": "success", "report": "success"}, jobs
+                                     "train": "success", "report": "success", "experiment": "skipped",
+                                     "docker-integration": "skipped"}, jobs
     [comment] = remote.comments_on(number)
     assert "## 📊 Model report" in comment.body
 
