@@ -167,4 +167,5 @@ def fixture_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.delenv("PRE_COMMIT", raising=False)
     return summary

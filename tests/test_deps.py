@@ -367,6 +367,16 @@ def test_actions_summary_when_all_pinned(capsys, actions):
                                                   "**files:** requirements.txt\n"
 
 
+def test_under_pre_commit_in_actions_only_annotations(capsys, actions, monkeypatch):
+    """lint-test's pre-commit step runs the scaffold's deps hook after its deps-check step wrote the
+    section: the hook must not write it a second time."""
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    write({"requirements.txt": "numpy\n"})
+    code, out, _ = run(capsys, "requirements.txt")
+    assert code == 1 and out.startswith("::error file=requirements.txt,line=1,")
+    assert not actions.exists()
+
+
 def test_actions_malformed_file_is_an_annotation(capsys, actions):
     write(req("numpy>=1.0 foo\n"))
     code, out, _ = run(capsys, "requirements.txt")

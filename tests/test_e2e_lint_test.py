@@ -49,9 +49,11 @@ def fixture_project(tmp_path: Path) -> Path:
 def lint_test(repo: Path, out: Path, *extra: str) -> tuple[int, dict]:
     code = main(["local", "pull_request", "--repo", str(repo), "--head", BRANCH, "--base", "develop",
                  "--title", "PROJ-9: quality", "--job", "lint-test", "--out", str(out), *extra])
-    jobs = json.loads((out / "result.json").read_text())["jobs"]
-    assert [job["name"] for job in jobs] == ["lint-test/lint-test/lint-test"]
-    return code, jobs[0]
+    jobs = {job["name"]: job for job in json.loads((out / "result.json").read_text())["jobs"]}
+    # docker-integration is off unless the caller turns it on: listed, as skipped.
+    assert sorted(jobs) == ["lint-test/lint-test/docker-integration", "lint-test/lint-test/lint-test"]
+    assert jobs["lint-test/lint-test/docker-integration"]["result"] == "skipped"
+    return code, jobs["lint-test/lint-test/lint-test"]
 
 
 def change(repo: Path, path: str, text: str) -> None:
@@ -76,6 +78,7 @@ def test_clean_project_passes_with_the_callers_gates(project, tmp_path):
     code, job = lint_test(project, tmp_path / "out", "--env", f"MLOPS_CI_LOCAL_PIP_STAMPS={stamps}")
     assert (code, job["result"]) == (0, "success"), job["errors"]
     assert "pylint" in job["summary"] and "(gate 81%)" in job["summary"], "the caller's gate reaches the step"
+    assert job["summary"].count("### deps:") == 1, "the pre-commit hook repeats no section"
     assert (tmp_path / "out" / "artifacts" / "test-results").is_dir()
     assert requirements_stamp(stamps, project).is_file(), "the installed requirement file is recorded"
 

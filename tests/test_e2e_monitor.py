@@ -100,8 +100,11 @@ def test_the_template_without_its_variables_says_which_to_set(project_repo, gith
     out = tmp_path / "unset"
     assert main(["local", "schedule", "--repo", str(project_repo), "-W", MONITOR, "--out", str(out),
                  "--github-api-url", github_api.url]) == 1
-    [job] = json.loads((out / "result.json").read_text())["jobs"]
+    jobs = {job["name"].rsplit("/", 1)[-1]: job for job in json.loads((out / "result.json").read_text())["jobs"]}
+    job = jobs.pop("monitor")
     assert job["result"] == "failure"
+    assert {name: other["result"] for name, other in jobs.items()} == dict.fromkeys(
+        ("retrain-dispatch", "retrain-issue", "rollback"), "skipped")  # they need the monitor
     assert any("vars.MONITOR_REFERENCE" in error for error in job["errors"]), job["errors"]
     assert not github_api.writes()
 

@@ -53,6 +53,7 @@ def test_command_maps_labels_and_repositories(tmp_path):
     assert "-P gpu=-self-hosted" in joined and "-P self-hosted=-self-hosted" in joined
     assert f"--local-repository org/mlops-ci@v1={tmp_path / 'src'}" in joined
     assert "-W .github/workflows/x.yml" in joined and "-j build" in joined
+    assert "--verbose" in command  # act logs skipped jobs at debug level only
     assert f"--secret-file {files['secrets']}" in joined
 
 
@@ -78,3 +79,25 @@ def test_run_act_returns_exit_code_and_jobs(tmp_path):
     script.chmod(0o755)
     code, jobs = act.run_act([str(script)], env={}, log_path=tmp_path / "log", timeout=10)
     assert code == 0 and jobs["j"].result == "success"
+
+
+def test_skipped_jobs_are_read_and_pass():
+    log = [line(job="w.yml/a", jobID="a", jobResult="success"),
+           line(level="debug", job="w.yml/b", jobID="b", jobResult="skipped", msg="Skipping job 'b'")]
+    jobs = act.read_log(log)
+    assert {name: job.result for name, job in jobs.items()} == {"w.yml/a": "success", "w.yml/b": "skipped"}
+    assert not act.failed(0, jobs)
+    assert act.failed(1, jobs) and act.failed(0, {**jobs, "c": act.JobResult("c", result="failure")})
+
+
+def test_run_act_leaves_debug_lines_out_but_keeps_skipped_jobs(tmp_path):
+    lines = [line(level="debug", job="j", msg="setupEnv => map[SECRET:value]"),
+             line(level="debug", job="j", jobID="j", jobResult="skipped", msg="Skipping job 'j'"),
+             line(job="k", jobID="k", msg='step said "level":"debug"'),
+             line(job="k", jobID="k", jobResult="success")]
+    script = tmp_path / "act.sh"
+    script.write_text("#!/bin/sh\ncat <<'EOF'\n" + "\n".join(lines) + "\nEOF\n")
+    script.chmod(0o755)
+    code, jobs = act.run_act([str(script)], env={}, log_path=tmp_path / "log", timeout=10)
+    assert code == 0 and {name: job.result for name, job in jobs.items()} == {"j": "skipped", "k": "success"}
+    assert (tmp_path / "log").read_text().splitlines() == lines[1:]

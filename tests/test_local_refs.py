@@ -71,6 +71,8 @@ def test_every_shipped_shim_is_a_composite_action():
     for shim in shims:
         action = yaml.safe_load(shim.read_text(encoding="utf-8"))
         assert action["runs"]["using"] == "composite" and action["description"], shim
+        # act names an unnamed step by its script: the console would print the shim's shell code.
+        assert all(step.get("name") for step in action["runs"]["steps"]), shim
 
 
 def test_every_third_party_action_we_use_has_a_shim():

@@ -51,9 +51,11 @@ def report(level: str, message: str, *, file: str | None = None, line: int | Non
 
 
 def append_summary(markdown: str) -> bool:
-    """Append Markdown to the job summary; False when there is no summary file (not in Actions)."""
+    """Append Markdown to the job summary; False when there is no summary file (not in Actions) or
+    when a pre-commit hook runs the command: a workflow's pre-commit step would repeat the section
+    of the step that made the same check (lint-test's deps check), and its log already says it."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
+    if not path or os.environ.get("PRE_COMMIT"):
         return False
     with Path(path).open("a", encoding="utf-8") as summary:
         summary.write(markdown.rstrip("\n") + "\n")

@@ -33,6 +33,13 @@ WORKFLOWS = Path(".github") / "workflows"
 _OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 _REF = re.compile(r"(?!.*\.\.)[A-Za-z0-9][\w./-]*")
 COMMIT_IDENTITY = ("-c", "user.name=mlops-ci init", "-c", "user.email=init@mlops-ci.invalid")
+# Without a trained pipeline on the base branch, the first PRs' reports have nothing to compare with.
+SEED_STEPS = """\
+Next, once, before the first pull request: connect the DVC remote (README.md, "Start"), then seed
+develop and main with a trained pipeline (README.md, "Seed develop and main"):
+  git switch develop && dvc repro && dvc push
+  git add dvc.lock .dvc/config && git commit -m "Seed develop with the trained pipeline"
+  git switch main && git merge --ff-only develop && git push -u origin main develop"""
 
 
 def project_name(directory: Path) -> str:
@@ -163,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(created)} file(s) created, {len(kept)} kept.")
     if created and not first_commit:
         print("The created files are not committed: review them, then commit.")
+    if first_commit:
+        print(SEED_STEPS)
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,6 +19,10 @@ from mlops_ci.errors import MlopsCiError
 
 # Runner labels mapped to the host. `runs-on` may name any of them (self-hosted GPU runners too).
 HOST_LABELS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04", "self-hosted", "linux", "x64", "gpu")
+_DEBUG = re.compile(r'"level":\s*"debug"')
+_JOB_RESULT = re.compile(r'"jobResult":')
+# Job results that do not fail the run (a job whose `if:` is false is skipped, as on GitHub).
+PASSING = ("success", "skipped")
 
 
 @dataclass
@@ -61,7 +66,8 @@ def dotenv(values: dict[str, str]) -> str:
 def act_command(*, event_name: str, event_path: Path, workdir: Path, mapping: dict[str, Path],
                 files: dict[str, Path], workflow: str | None, job: str | None) -> list[str]:
     """The act command line; `files` names the secret, var and env files (never values on argv)."""
-    command = [act_binary(), event_name, "--json", "-e", str(event_path), "-C", str(workdir),
+    # --verbose because act logs a skipped job (its `if:` false, or a need failed) at debug level only.
+    command = [act_binary(), event_name, "--json", "--verbose", "-e", str(event_path), "-C", str(workdir),
                "--action-cache-path", str(files["cache"]), "--no-cache-server",
                "--secret-file", str(files["secrets"]), "--var-file", str(files["vars"]),
                "--env-file", str(files["env"])]
@@ -74,6 +80,13 @@ def act_command(*, event_name: str, event_path: Path, workdir: Path, mapping: di
     if job:
         command += ["-j", job]
     return command
+
+
+def kept(line: str) -> bool:
+    """Whether a line of act's --verbose JSON log is kept: not a debug line (they dump each step's
+    environment), unless it is the one that says a job was skipped. Quotes inside a message are
+    escaped, so only the fields themselves match."""
+    return not _DEBUG.search(line) or _JOB_RESULT.search(line) is not None
 
 
 def read_log(lines: Iterable[str], on_entry: Callable[[dict], None] | None = None) -> dict[str, JobResult]:
@@ -105,6 +118,11 @@ def read_log(lines: Iterable[str], on_entry: Callable[[dict], None] | None = Non
     return _fold_callers(jobs)
 
 
+def failed(returncode: int, jobs: dict[str, JobResult]) -> bool:
+    """Whether the run failed: act's exit code, or a job that neither succeeded nor was skipped."""
+    return returncode != 0 or any(job.result not in PASSING for job in jobs.values())
+
+
 def _annotation_text(entry: dict) -> str:
     """An `::error file=F,line=N::message` command as `F:N: message` (the message alone without a file)."""
     message = str(entry.get("arg", entry.get("msg", ""))).strip()
@@ -133,7 +151,7 @@ def run_act(command: list[str], *, env: dict[str, str], log_path: Path, timeout:
         watchdog.start()
 
         def teed_lines():
-            for line in process.stdout:
+            for line in filter(kept, process.stdout):
                 log.write(line)
                 yield line
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
-from mlops_ci.local import act, events, git, refs
+from mlops_ci.local import act, console, events, git, refs
 
 EVENTS = ("pull_request", "push", "schedule", "workflow_dispatch")
 
@@ -76,24 +76,6 @@ def _read_text(path: str) -> str:
         return Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise MlopsCiError(f"cannot read: {error.strerror}", where=path) from error
-
-
-def _step_printer(verbose: bool):
-    """Print act's progress: every step result, and with --verbose the steps' own output."""
-    def on_entry(entry: dict) -> None:
-        job = entry.get("jobID") or entry.get("job") or "act"
-        if entry.get("stepResult") or entry.get("jobResult") or (verbose and entry.get("raw_output")):
-            print(f"[{job}] {entry.get('msg', '').rstrip()}", file=sys.stderr, flush=True)
-        elif entry.get("level") in ("error", "fatal"):
-            print(f"[{job}] {entry.get('msg', '').rstrip()}", file=sys.stderr, flush=True)
-    return on_entry
-
-
-def _results_table(jobs: dict[str, act.JobResult]) -> str:
-    width = max([len(name) for name in jobs] + [3])
-    rows = [f"{'job':<{width}}  {'result':<8}  time"]
-    rows += [f"{job.name:<{width}}  {job.result:<8}  {job.seconds:5.1f} s" for job in jobs.values()]
-    return "\n".join(rows)
 
 
 def _write_results(out: Path, jobs: dict[str, act.JobResult], event_name: str, returncode: int) -> Path:
@@ -155,10 +137,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"no workflow runs on {args.event} here: nothing to do")
         return EXIT_OK
     result_path = _write_results(out, jobs, args.event, returncode)
-    print(_results_table(jobs))
+    print(console.results_table(jobs))
     print(f"results: {result_path}")
-    failed = returncode != 0 or any(job.result != "success" for job in jobs.values())
-    return EXIT_REFUSED if failed else EXIT_OK
+    return EXIT_REFUSED if act.failed(returncode, jobs) else EXIT_OK
 
 
 def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, mapping: dict[str, Path],
@@ -188,7 +169,7 @@ def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, m
     for leaked in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_ACTIONS"):
         env.pop(leaked, None)  # only what the run is given may reach its steps
     return act.run_act(command, env=env, log_path=out / "act.jsonl", timeout=args.timeout,
-                       on_entry=_step_printer(args.verbose))
+                       on_entry=console.step_printer(args.verbose))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

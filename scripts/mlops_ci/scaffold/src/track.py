@@ -4,6 +4,7 @@ Not a DVC stage on purpose: logging must happen on every CI run, and DVC skips u
 The mlops-ci training job runs it with MLFLOW_TRACKING_URI set and reads the result JSON from
 $MLOPS_CI_TRACK_OUTPUT; without MLFLOW_TRACKING_URI it only says so.
 """
+import importlib
 import json
 import os
 import pickle
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import mlflow
 import mlflow.sklearn
+import numpy as np
+import skops.io
 
-from src.common import METRICS_FILE, MODEL_FILE, load_params
+from src.common import METRICS_FILE, MODEL_FILE, TRAIN_FILE, load_params, load_split
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -27,6 +30,33 @@ def flatten(tree: dict, prefix: str = "") -> dict:
     return flat
 
 
+# MLflow flavours of frameworks whose models are not scikit-learn estimators (or are, like
+# XGBClassifier, but have a flavour of their own), by the top-level package of a class the model is
+# an instance of. Any other model is logged with the scikit-learn flavour.
+FLAVOURS = {"torch": "pytorch", "xgboost": "xgboost", "lightgbm": "lightgbm"}
+
+
+def flavour(model: object) -> str:
+    """The name of the ``mlflow.<flavour>`` module that logs ``model``."""
+    packages = [cls.__module__.partition(".")[0] for cls in type(model).__mro__]
+    return next((FLAVOURS[package] for package in packages if package in FLAVOURS), "sklearn")
+
+
+def log_model(model: object, example: np.ndarray):
+    """Log ``model`` as the run's ``model`` artifact in its framework's flavour, with a few rows of
+    its input as the example (the signature comes from it); MLflow's ModelInfo."""
+    name = flavour(model)
+    if name != "sklearn":
+        # MLflow saves torch models as pt2 (no pickle inside), traced on the example: torch's float32.
+        example = example.astype(np.float32) if name == "pytorch" else example
+        return importlib.import_module(f"mlflow.{name}").log_model(model, name="model", input_example=example)
+    # MLflow saves scikit-learn models with skops, which refuses types outside its allow-list (every
+    # tree model's sklearn.tree._tree.Tree, for one). This model is the one the pipeline just trained,
+    # so the types it holds are trusted: the list goes into the MLmodel file for loading it back.
+    trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+    return mlflow.sklearn.log_model(model, name="model", input_example=example, skops_trusted_types=trusted)
+
+
 def track(experiment: str, model_name: str, register: bool = True) -> dict[str, str | None]:
     """One MLflow run with the params, metrics and model; the model registered as a new version."""
     mlflow.set_experiment(experiment)
@@ -34,7 +64,9 @@ def track(experiment: str, model_name: str, register: bool = True) -> dict[str, 
     with mlflow.start_run(tags=tags) as run:
         mlflow.log_params(flatten(load_params()))
         mlflow.log_metrics(json.loads(METRICS_FILE.read_text(encoding="utf-8")))
-        info = mlflow.sklearn.log_model(pickle.loads(MODEL_FILE.read_bytes()), name="model")
+        features, _ = load_split(TRAIN_FILE)
+        # np.asarray only for pylint, which cannot tell what np.load returns.
+        info = log_model(pickle.loads(MODEL_FILE.read_bytes()), np.asarray(features)[:5])
     version = mlflow.register_model(info.model_uri, model_name, tags=tags).version if register else None
     return {"run_id": run.info.run_id, "model_name": model_name,
             "model_version": None if version is None else str(version)}

@@ -4,6 +4,7 @@
 import json
 
 import mlflow
+from sklearn.linear_model import LogisticRegression
 
 from src import prepare, track, train
 from src.common import load_params
@@ -32,3 +33,11 @@ def test_logs_the_run_and_registers_the_model(workdir, monkeypatch):
     run = mlflow.get_run(result["run_id"])
     assert run.data.params["train.C"] == str(load_params()["train"]["C"]) and "accuracy" in run.data.metrics
     assert run.data.tags["mlops_ci.pr"] == "7"
+
+
+def test_the_flavour_follows_the_models_framework():
+    module = type("Module", (), {"__module__": "torch.nn.modules.module"})
+    net = type("Net", (module,), {"__module__": "src.model"})  # a team's own torch model
+    booster = type("XGBClassifier", (), {"__module__": "xgboost.sklearn"})
+    assert [track.flavour(model()) for model in (net, booster, LogisticRegression)] == [
+        "pytorch", "xgboost", "sklearn"]
