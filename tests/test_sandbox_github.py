@@ -40,7 +40,10 @@ RULESET = {
     "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
     "rules": [
         {"type": "deletion"},
-        {"type": "pull_request", "parameters": {"required_approving_review_count": 1}},
+        {"type": "pull_request", "parameters": {  # GitHub's schema requires all five
+            "required_approving_review_count": 1, "dismiss_stale_reviews_on_push": True,
+            "require_code_owner_review": False, "require_last_push_approval": False,
+            "required_review_thread_resolution": False}},
     ],
 }
 
@@ -214,16 +217,26 @@ def test_ruleset_lifecycle(github_client):
     ("body", "message"),
     [
         ({"name": "x"}, 'Invalid request.\n\n"enforcement" wasn\'t supplied.'),
-        ({"name": "x", "enforcement": "on"}, "Validation Failed"),
         (
-            {"name": "x", "enforcement": "active", "rules": [{"parameters": {}}]},
-            'Invalid request.\n\n"type" wasn\'t supplied.',
+            {"name": "x", "enforcement": "on"},
+            'Invalid request.\n\nFor \'properties/enforcement\', "on" is not a member of '
+            '["disabled", "active", "evaluate"].',
         ),
     ],
 )
 def test_ruleset_validation(github_client, body, message):
     response = github_client.post(f"{REPO}/rulesets", json=body)
     assert (response.status_code, error_message(response)) == (422, message)
+
+
+def test_ruleset_rule_without_type_lists_what_each_rule_kind_misses(github_client):
+    """A rule is one of GitHub's rule kinds: the 422 says none matched, then each kind's complaint."""
+    body = {"name": "x", "enforcement": "active", "rules": [{"parameters": {}}]}
+    response = github_client.post(f"{REPO}/rulesets", json=body)
+    lines = error_message(response).split("\n")
+    assert response.status_code == 422
+    assert lines[:4] == ["Invalid request.", "", 'No subschema in "oneOf" matched.', '"type" wasn\'t supplied.']
+    assert '"update_allows_fetch_and_merge" wasn\'t supplied.' in lines
 
 
 def test_ruleset_bypass_actors_are_shown_to_admins_only(github_client, github_api):
@@ -250,7 +263,7 @@ def test_rules_for_branch_come_from_active_rulesets_only(github_client):
     github_client.post(f"{REPO}/rulesets", json=evaluate)
     rules = github_client.get(f"{REPO}/rules/branches/main").json()
     assert [rule["type"] for rule in rules] == ["deletion", "pull_request"]
-    assert rules[1]["parameters"] == {"required_approving_review_count": 1}
+    assert rules[1]["parameters"] == RULESET["rules"][1]["parameters"]
     assert {rule["ruleset_id"] for rule in rules} == {ruleset_id}
     assert rules[0]["ruleset_source"] == TEST_REPO
     assert github_client.get(f"{REPO}/rules/branches/develop").json() == []

@@ -39,6 +39,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from . import github_openapi as openapi
 from .github_state import (
     DEFAULT_LOGIN,
     ApiError,
@@ -562,14 +563,27 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/commits/<sha>/pulls", commit_pulls, "read"),
     ("POST", "/actions/workflows/<workflow_id>/dispatches", dispatch_workflow, "write"),
 )
+REPO_PREFIX = "/repos/<owner>/<repo>"
 HANDLERS = {handler.__name__: (handler, access) for _, _, handler, access in ROUTES}
 URL_MAP = Map(
     [
-        Rule(f"/repos/<owner>/<repo>{path}", endpoint=handler.__name__, methods=[method])
+        Rule(f"{REPO_PREFIX}{path}", endpoint=handler.__name__, methods=[method])
         for method, path, handler, _ in ROUTES
     ],
     strict_slashes=False,
 )
+
+
+def served_routes() -> list[tuple[str, str]]:
+    """Every (method, path template) the stand-in answers, ``GET /user`` included."""
+    return [("GET", "/user"), *((method, f"{REPO_PREFIX}{path}") for method, path, _, _ in ROUTES)]
+
+
+def check_body(call: Call, method: str, path: str) -> None:
+    """GitHub's 422 ``Invalid request`` for a body its documented schema rejects (400: not JSON)."""
+    operation = openapi.operation(method, path)
+    if operation.request is not None and (problem := operation.request_problem(call.body())):
+        raise ApiError(422, problem)
 
 
 # -- routing -----------------------------------------------------------------------------------------
@@ -609,15 +623,16 @@ class GitHubApp:
         try:
             if (request.method, request.path.rstrip("/")) == ("GET", "/user"):
                 return authenticated_user(self._authorize(request, "read"))
-            endpoint, args = URL_MAP.bind_to_environ(request.environ).match()
+            rule, args = URL_MAP.bind_to_environ(request.environ).match(return_rule=True)
         except HTTPException:
             return json_response(error_body(404, "Not Found"), 404)
         except ApiError as error:
             return json_response(error_body(error.status, error.message, error.errors), error.status)
-        handler, access = HANDLERS[endpoint]
+        handler, access = HANDLERS[rule.endpoint]
         try:
             token = self._authorize(request, access)
             call = Call(request, self.state.repo(f"{args.pop('owner')}/{args.pop('repo')}"), token)
+            check_body(call, request.method, rule.rule)
             return handler(call, **args)
         except ApiError as error:
             return json_response(error_body(error.status, error.message, error.errors), error.status)
