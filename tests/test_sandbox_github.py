@@ -79,7 +79,7 @@ def test_repository_shape(github_client):
     body = response.json()
     assert body["full_name"] == TEST_REPO and body["name"] == "digits"
     assert body["default_branch"] == "main"
-    assert body["owner"] == {"login": "acme", "type": "Organization"}
+    assert (body["owner"]["login"], body["owner"]["type"]) == ("acme", "Organization")
     assert body["permissions"] == {"admin": True, "push": True, "pull": True}
     assert response.headers["x-ratelimit-limit"] == "5000"
 
@@ -235,7 +235,8 @@ def test_ruleset_rule_without_type_lists_what_each_rule_kind_misses(github_clien
     response = github_client.post(f"{REPO}/rulesets", json=body)
     lines = error_message(response).split("\n")
     assert response.status_code == 422
-    assert lines[:4] == ["Invalid request.", "", 'No subschema in "oneOf" matched.', '"type" wasn\'t supplied.']
+    assert lines[:3] == ["Invalid request.", "", 'No subschema in "oneOf" matched.']
+    assert lines[3] == '"type" wasn\'t supplied.'
     assert '"update_allows_fetch_and_merge" wasn\'t supplied.' in lines
 
 
@@ -507,12 +508,10 @@ def test_non_admin_token_cannot_manage_protection_or_rulesets(github_api, pull):
         assert client.get(f"{REPO}/rulesets").status_code == 200
         assert client.get(f"{REPO}/rules/branches/main").status_code == 200
         comment = client.post(f"{REPO}/issues/{pull.number}/comments", json={"body": "hi"})
-        assert comment.status_code == 201 and comment.json()["user"] == {
-            "login": "ci-bot",
-            "id": comment.json()["user"]["id"],
-            "type": "User",
-            "html_url": "https://github.com/ci-bot",
-        }
+        user = comment.json()["user"]
+        assert comment.status_code == 201
+        assert (user["login"], user["type"]) == ("ci-bot", "User")
+        assert user["html_url"] == "https://github.com/ci-bot"
 
 
 def test_without_tokens_everything_is_allowed():

@@ -76,8 +76,8 @@ def override_protection_checks(request: dict[str, Any]) -> None:
     """See ``OVERRIDES``: `strict` stays required, `contexts` and `checks` become one-of."""
     checks = request["properties"]["required_status_checks"]
     checks["required"] = ["strict"]
-    checks["oneOf"] = [{"type": "object", "required": ["contexts"]}, {"type": "object", "required": ["checks"]},
-                       {"type": "null"}]
+    checks["oneOf"] = [{"type": "object", "required": [key]} for key in ("contexts", "checks")]
+    checks["oneOf"].append({"type": "null"})
 
 
 def referenced(node: Any) -> set[str]:

@@ -98,10 +98,12 @@ def _lines(errors: Iterable[ValidationError], prefix: list[str]) -> list[str]:
                 lines.append(missing.setdefault(where, []))
             missing[where] += [key for key in error.validator_value if key not in error.instance]
         elif error.validator in ("oneOf", "anyOf"):
-            lines.append(f'{"No" if error.context else "More than one"} subschema in "{error.validator}" matched.')
+            matched = "No" if error.context else "More than one"
+            lines.append(f'{matched} subschema in "{error.validator}" matched.')
             lines += _lines(error.context, [str(error.validator)])
         elif error.validator == "type":
-            kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+            kinds = error.validator_value
+            kinds = kinds if isinstance(kinds, list) else [kinds]
             lines.append(f"For '{where}', {value} is not {' or '.join(map(_article, kinds))}.")
         elif error.validator == "enum":
             lines.append(f"For '{where}', {value} is not a member of {json.dumps(error.validator_value)}.")
