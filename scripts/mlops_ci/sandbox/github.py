@@ -1,7 +1,9 @@
 """A stateful GitHub REST API stand-in on a real loopback socket.
 
 Subprocesses and act workflow steps reach it through ``GITHUB_API_URL=<GitHubStandIn.url>``. It serves
-GitHub's real paths with the JSON fields real clients read, keeps state in a
+GitHub's real paths, validates request bodies against GitHub's documented schemas (422 ``Invalid
+request.`` as GitHub words it, see :mod:`~mlops_ci.sandbox.github_openapi`), answers in the documented
+shapes (:mod:`~mlops_ci.sandbox.github_json`), keeps state in a
 :class:`~mlops_ci.sandbox.github_state.GitHubState` (seedable and inspectable), checks tokens, logs
 every request and can answer with queued failures (5xx, rate limits) before behaving normally::
 
