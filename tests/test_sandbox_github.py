@@ -143,7 +143,7 @@ def test_protection_get_shape_of_contexts_restrictions_and_dismissal(github_clie
     assert got["required_status_checks"]["checks"] == [{"context": "ci", "app_id": None}]
     assert got["enforce_admins"]["enabled"] is False
     assert got["restrictions"]["users"][0]["login"] == "octocat"
-    assert got["restrictions"]["teams"] == [{"slug": "ml", "name": "ml"}]
+    assert [(team["slug"], team["name"]) for team in got["restrictions"]["teams"]] == [("ml", "ml")]
     dismissal = got["required_pull_request_reviews"]["dismissal_restrictions"]
     assert [user["login"] for user in dismissal["users"]] == ["octocat"]
 

@@ -18,6 +18,12 @@ from mlops_ci.sandbox.github import URL_MAP, GitHubStandIn, served_routes
 ROOT = Path(__file__).resolve().parent.parent
 REPO = f"/repos/{TEST_REPO}"
 SHA = "0" * 40
+RESTRICTED = {
+    "required_status_checks": {"strict": False, "contexts": ["ci"]},
+    "enforce_admins": None,
+    "required_pull_request_reviews": {"dismissal_restrictions": {"users": ["octocat"], "teams": ["ml"]}},
+    "restrictions": {"users": ["octocat"], "teams": ["ml"], "apps": ["deploy-bot"]},
+}
 
 
 def template(response: httpx.Response) -> str:
@@ -87,6 +93,9 @@ def drive_every_route(client: httpx.Client, github: GitHubStandIn) -> list[httpx
         client.get(comment_url),
         client.patch(comment_url, json={"body": "## Report, updated"}),
         client.delete(comment_url),
+        # users, teams and apps: the objects GitHub answers for the names PUT
+        client.put(f"{REPO}/branches/develop/protection", json=RESTRICTED),
+        client.get(f"{REPO}/branches/develop/protection"),
     ]
     return responses
 

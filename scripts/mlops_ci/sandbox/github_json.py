@@ -124,6 +124,26 @@ def user_json(api: str, login: str, kind: str | None = None) -> dict[str, Any]:
     }
 
 
+def team_json(api: str, org: str, slug: str) -> dict[str, Any]:
+    """An organization's team (``team``) known by its slug."""
+    team_id, url = _stable_id(f"{org}/{slug}"), f"{api}/orgs/{org}/teams/{slug}"
+    return {
+        "id": team_id,
+        "node_id": f"T_{team_id}",
+        "slug": slug,
+        "name": slug,
+        "description": None,
+        "privacy": "closed",
+        "permission": "pull",
+        "type": "organization",
+        "parent": None,
+        "url": url,
+        "html_url": f"{HTML_URL}/orgs/{org}/teams/{slug}",
+        "members_url": f"{url}/members{{/member}}",
+        "repositories_url": f"{url}/repos",
+    }
+
+
 def authenticated_user_json(api: str, login: str) -> dict[str, Any]:
     """``GET /user`` for a personal token: the private view of the token's user."""
     counts = ("followers", "following", "public_gists", "public_repos", "collaborators", "disk_usage",
@@ -399,12 +419,14 @@ def _reviews_json(url: str, reviews: dict[str, Any]) -> dict[str, Any]:
 
 
 def _restrictions_json(url: str, restrictions: dict[str, Any]) -> dict[str, Any]:
+    api, _, path = url.partition("/repos/")
+    org = path.split("/")[0]
     return {
         "url": url,
         "users_url": f"{url}/users",
         "teams_url": f"{url}/teams",
         "apps_url": f"{url}/apps",
-        "users": [user_json(url.split("/repos/")[0], login) for login in restrictions.get("users", [])],
-        "teams": [{"slug": slug, "name": slug} for slug in restrictions.get("teams", [])],
+        "users": [user_json(api, login) for login in restrictions.get("users", [])],
+        "teams": [team_json(api, org, slug) for slug in restrictions.get("teams", [])],
         "apps": [{"slug": slug, "name": slug} for slug in restrictions.get("apps", [])],
     }
