@@ -1,7 +1,9 @@
 """A stateful GitHub REST API stand-in on a real loopback socket.
 
 Subprocesses and act workflow steps reach it through ``GITHUB_API_URL=<GitHubStandIn.url>``. It serves
-GitHub's real paths with the JSON fields real clients read, keeps state in a
+GitHub's real paths, validates request bodies against GitHub's documented schemas (422 ``Invalid
+request.`` as GitHub words it, see :mod:`~mlops_ci.sandbox.github_openapi`), answers in the documented
+shapes (:mod:`~mlops_ci.sandbox.github_json`), keeps state in a
 :class:`~mlops_ci.sandbox.github_state.GitHubState` (seedable and inspectable), checks tokens, logs
 every request and can answer with queued failures (5xx, rate limits) before behaving normally::
 
@@ -26,7 +28,6 @@ import signal
 import sys
 import threading
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -39,18 +40,21 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .github_state import (
-    DEFAULT_LOGIN,
-    ApiError,
-    Comment,
-    GitHubState,
-    Issue,
-    PullRequest,
-    Repository,
-    Review,
-    Ruleset,
-    Token,
+from . import github_openapi as openapi
+from .github_json import (
+    HTML_URL,
+    Call,
+    authenticated_user_json,
+    comment_json,
+    commit_json,
+    issue_json,
+    protection_json,
+    pull_json,
+    repo_json,
+    review_json,
+    ruleset_json,
 )
+from .github_state import DEFAULT_LOGIN, ApiError, GitHubState, Repository, Token
 
 __all__ = [
     "ApiError",
@@ -61,21 +65,12 @@ __all__ = [
     "RequestRecord",
     "Repository",
     "main",
+    "protection_json",
 ]
 
 DOCS_URL = "https://docs.github.com/rest"
-HTML_URL = "https://github.com"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RATE_LIMIT = 5000
-PROTECTION_FLAGS = (
-    "required_linear_history",
-    "allow_force_pushes",
-    "allow_deletions",
-    "block_creations",
-    "required_conversation_resolution",
-    "lock_branch",
-    "allow_fork_syncing",
-)
 
 
 @dataclass(frozen=True)
@@ -126,219 +121,6 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(json.dumps(body), status=status, headers=headers, content_type=content_type)
 
 
-@dataclass
-class Call:
-    """What a route handler gets: the request, the resolved repository and the caller's token."""
-
-    request: Request
-    repo: Repository
-    token: Token
-
-    @property
-    def api(self) -> str:
-        """The API base URL as the client addressed it (no trailing slash)."""
-        return self.request.host_url.rstrip("/")
-
-    @property
-    def repo_url(self) -> str:
-        """The repository's API URL."""
-        return f"{self.api}/repos/{self.repo.full_name}"
-
-    def body(self) -> dict[str, Any]:
-        """The JSON object sent; 400 ``Problems parsing JSON`` otherwise."""
-        body = self.request.get_json(force=True, silent=True)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Problems parsing JSON")
-        return body
-
-
-# -- GitHub's JSON shapes ----------------------------------------------------------------------------
-
-
-def _stable_id(name: str) -> int:
-    return zlib.crc32(name.encode()) % 10**8
-
-
-def user_json(login: str) -> dict[str, Any]:
-    """A minimal GitHub user object."""
-    kind = "Bot" if login.endswith("[bot]") else "User"
-    return {"login": login, "id": _stable_id(login), "type": kind, "html_url": f"{HTML_URL}/{login}"}
-
-
-def repo_json(call: Call, full_name: str | None = None) -> dict[str, Any]:
-    """A repository object (``full_name`` other than the call's repo: a fork's head repo)."""
-    repo, name = call.repo, full_name or call.repo.full_name
-    owner = name.split("/")[0]
-    fork = name != repo.full_name
-    return {
-        "id": _stable_id(name),
-        "name": name.split("/")[1],
-        "full_name": name,
-        "owner": {"login": owner, "type": "Organization" if repo.organization and not fork else "User"},
-        "private": repo.private,
-        "fork": fork,
-        "default_branch": repo.default_branch,
-        "url": f"{call.api}/repos/{name}",
-        "html_url": f"{HTML_URL}/{name}",
-        "permissions": {"admin": call.token.admin, "push": not call.token.read_only, "pull": True},
-    }
-
-
-def pull_json(call: Call, pull: PullRequest) -> dict[str, Any]:
-    """A pull request object."""
-    head_repo = pull.head_repo or call.repo.full_name
-
-    def end(ref: str, sha: str, full_name: str) -> dict[str, Any]:
-        owner = full_name.split("/")[0]
-        return {"ref": ref, "sha": sha, "label": f"{owner}:{ref}", "repo": repo_json(call, full_name)}
-
-    return {
-        "id": pull.number,
-        "number": pull.number,
-        "state": pull.state,
-        "title": pull.title,
-        "body": pull.body,
-        "user": user_json(pull.user),
-        "draft": pull.draft,
-        "head": end(pull.head_ref, pull.head_sha, head_repo),
-        "base": end(pull.base_ref, pull.base_sha, call.repo.full_name),
-        "merged": pull.merged_at is not None,
-        "merged_at": pull.merged_at,
-        "merge_commit_sha": pull.merge_commit_sha,
-        "created_at": pull.created_at,
-        "url": f"{call.repo_url}/pulls/{pull.number}",
-        "html_url": f"{HTML_URL}/{call.repo.full_name}/pull/{pull.number}",
-    }
-
-
-def issue_json(call: Call, issue: Issue) -> dict[str, Any]:
-    """An issue object."""
-    return {
-        "id": issue.number,
-        "number": issue.number,
-        "title": issue.title,
-        "body": issue.body,
-        "state": issue.state,
-        "user": user_json(issue.user),
-        "labels": [{"name": label} for label in issue.labels],
-        "assignees": [user_json(login) for login in issue.assignees],
-        "created_at": issue.created_at,
-        "url": f"{call.repo_url}/issues/{issue.number}",
-        "html_url": f"{HTML_URL}/{call.repo.full_name}/issues/{issue.number}",
-    }
-
-
-def comment_json(call: Call, comment: Comment) -> dict[str, Any]:
-    """An issue comment object."""
-    return {
-        "id": comment.id,
-        "node_id": f"IC_{comment.id}",
-        "body": comment.body,
-        "user": user_json(comment.user),
-        "created_at": comment.created_at,
-        "updated_at": comment.updated_at,
-        "author_association": "NONE" if comment.user.endswith("[bot]") else "MEMBER",
-        "url": f"{call.repo_url}/issues/comments/{comment.id}",
-        "issue_url": f"{call.repo_url}/issues/{comment.issue_number}",
-        "html_url": f"{HTML_URL}/{call.repo.full_name}/pull/{comment.issue_number}#issuecomment-{comment.id}",
-    }
-
-
-def review_json(review: Review) -> dict[str, Any]:
-    """A pull request review object."""
-    return {
-        "id": review.id,
-        "user": user_json(review.user),
-        "body": review.body,
-        "state": review.state,
-        "commit_id": review.commit_id,
-        "submitted_at": review.submitted_at,
-        "author_association": "MEMBER",
-    }
-
-
-def ruleset_json(call: Call, ruleset: Ruleset, *, full: bool = True) -> dict[str, Any]:
-    """A ruleset; the list endpoint returns the summary (``full=False``) without conditions and rules.
-
-    ``bypass_actors`` only appear for a caller who may edit the ruleset (an admin token), as on GitHub.
-    """
-    body: dict[str, Any] = {
-        "id": ruleset.id,
-        "name": ruleset.name,
-        "target": ruleset.target,
-        "source_type": "Repository",
-        "source": call.repo.full_name,
-        "enforcement": ruleset.enforcement,
-        "node_id": f"RRS_{ruleset.id}",
-        "_links": {"self": {"href": f"{call.repo_url}/rulesets/{ruleset.id}"}},
-        "created_at": ruleset.created_at,
-        "updated_at": ruleset.updated_at,
-    }
-    if full:
-        body.update(
-            conditions=ruleset.conditions,
-            rules=ruleset.rules,
-            current_user_can_bypass="never",
-        )
-        if call.token.admin:
-            body["bypass_actors"] = ruleset.bypass_actors
-    return body
-
-
-def protection_json(url: str, put_body: dict[str, Any]) -> dict[str, Any]:
-    """Branch protection as GET returns it, from the PUT body stored.
-
-    Booleans become ``{"enabled": bool}``, sections carry ``url`` fields, users and teams become
-    objects, and sections that were PUT as null are absent.
-    """
-    body: dict[str, Any] = {"url": url}
-    if (checks := put_body["required_status_checks"]) is not None:
-        listed = checks.get("checks") or [{"context": context} for context in checks.get("contexts", [])]
-        body["required_status_checks"] = {
-            "url": f"{url}/required_status_checks",
-            "strict": bool(checks.get("strict", False)),
-            "contexts": [check["context"] for check in listed],
-            "contexts_url": f"{url}/required_status_checks/contexts",
-            # GitHub answers null for "any app" (-1 in the PUT body)
-            "checks": [{"context": check["context"], "app_id": None if check.get("app_id") == -1 else
-                        check.get("app_id")} for check in listed],
-        }
-    if (reviews := put_body["required_pull_request_reviews"]) is not None:
-        body["required_pull_request_reviews"] = _reviews_json(f"{url}/required_pull_request_reviews", reviews)
-    if (restrictions := put_body["restrictions"]) is not None:
-        body["restrictions"] = _restrictions_json(f"{url}/restrictions", restrictions)
-    body["enforce_admins"] = {"url": f"{url}/enforce_admins", "enabled": bool(put_body["enforce_admins"])}
-    body["required_signatures"] = {"url": f"{url}/required_signatures", "enabled": False}
-    body.update({flag: {"enabled": bool(put_body.get(flag, False))} for flag in PROTECTION_FLAGS})
-    return body
-
-
-def _reviews_json(url: str, reviews: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "url": url,
-        "dismiss_stale_reviews": bool(reviews.get("dismiss_stale_reviews", False)),
-        "require_code_owner_reviews": bool(reviews.get("require_code_owner_reviews", False)),
-        "required_approving_review_count": int(reviews.get("required_approving_review_count", 1)),
-        "require_last_push_approval": bool(reviews.get("require_last_push_approval", False)),
-    }
-    if reviews.get("dismissal_restrictions"):
-        dismissal = reviews["dismissal_restrictions"]
-        body["dismissal_restrictions"] = _restrictions_json(f"{url}/dismissal_restrictions", dismissal)
-    return body
-
-
-def _restrictions_json(url: str, restrictions: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "url": url,
-        "users_url": f"{url}/users",
-        "teams_url": f"{url}/teams",
-        "apps_url": f"{url}/apps",
-        "users": [user_json(login) for login in restrictions.get("users", [])],
-        "teams": [{"slug": slug, "name": slug} for slug in restrictions.get("teams", [])],
-        "apps": [{"slug": slug, "name": slug} for slug in restrictions.get("apps", [])],
-    }
-
-
 def paginated(call: Call, items: Sequence[Any]) -> Response:
     """One page of ``items`` (``per_page`` default 30, max 100; ``page`` from 1) with GitHub's ``Link``."""
     per_page = min(max(_int_arg(call.request, "per_page", 30), 1), 100)
@@ -374,11 +156,17 @@ def get_branch(call: Call, branch: str) -> Response:
     """GET /repos/{o}/{r}/branches/{b}"""
     sha = call.repo.branch_sha(branch)
     url = f"{call.repo_url}/branches/{branch}"
+    if branch in call.repo.protection:
+        protection = {"enabled": True, **protection_json(f"{url}/protection", call.repo.protection[branch])}
+    else:
+        protection = {"enabled": False, "required_status_checks": {"enforcement_level": "off", "contexts": [],
+                                                                   "checks": []}}
     return json_response(
         {
             "name": branch,
-            "commit": {"sha": sha, "url": f"{call.repo_url}/commits/{sha}"},
+            "commit": commit_json(call, sha),
             "protected": branch in call.repo.protection,
+            "protection": protection,
             "protection_url": f"{url}/protection",
             "_links": {"self": url, "html": f"{HTML_URL}/{call.repo.full_name}/tree/{branch}"},
         }
@@ -457,7 +245,7 @@ def get_pull(call: Call, number: int) -> Response:
 
 def list_reviews(call: Call, number: int) -> Response:
     """GET /repos/{o}/{r}/pulls/{n}/reviews"""
-    return paginated(call, [review_json(review) for review in call.repo.reviews_of(number)])
+    return paginated(call, [review_json(call, review) for review in call.repo.reviews_of(number)])
 
 
 def create_issue(call: Call) -> Response:
@@ -465,25 +253,17 @@ def create_issue(call: Call) -> Response:
     return json_response(issue_json(call, call.repo.create_issue(call.body(), call.token.login)), 201)
 
 
-def _as_issue_json(call: Call, item: Issue | PullRequest) -> dict[str, Any]:
-    """An issue object; a pull request is an issue too, with a ``pull_request`` key."""
-    if isinstance(item, PullRequest):
-        pull = pull_json(call, item)
-        return {**pull, "pull_request": {"url": pull["url"], "html_url": pull["html_url"]}}
-    return issue_json(call, item)
-
-
 def list_issues(call: Call) -> Response:
     """GET /repos/{o}/{r}/issues?state=&labels=a,b (pull requests included, as GitHub does)"""
     args = call.request.args
     items = call.repo.list_issues(args.get("state", "open"), args.get("labels"))
-    return paginated(call, [_as_issue_json(call, item) for item in items])
+    return paginated(call, [issue_json(call, item) for item in items])
 
 
 def get_issue(call: Call, number: int) -> Response:
     """GET /repos/{o}/{r}/issues/{n}: a pull request is an issue too (with a ``pull_request`` key)."""
     if number in call.repo.pulls:
-        return json_response(_as_issue_json(call, call.repo.pulls[number]))
+        return json_response(issue_json(call, call.repo.pulls[number]))
     return json_response(issue_json(call, call.repo.issue(number)))
 
 
@@ -525,12 +305,12 @@ def dispatch_workflow(call: Call, workflow_id: str) -> Response:
     return json_response(None, 204)
 
 
-def authenticated_user(token: Token) -> Response:
+def authenticated_user(request: Request, token: Token) -> Response:
     """GET /user: a user's token (a PAT) answers with its login; an installation token (GITHUB_TOKEN,
     an App's, whose login ends in [bot]) gets 403, as on GitHub."""
     if token.login.endswith("[bot]"):
         raise ApiError(403, "Resource not accessible by integration")
-    return json_response({"login": token.login, "type": "User"})
+    return json_response(authenticated_user_json(request.host_url.rstrip("/"), token.login))
 
 
 Handler = Callable[..., Response]  # (call, **path arguments) -> response
@@ -562,14 +342,27 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("GET", "/commits/<sha>/pulls", commit_pulls, "read"),
     ("POST", "/actions/workflows/<workflow_id>/dispatches", dispatch_workflow, "write"),
 )
+REPO_PREFIX = "/repos/<owner>/<repo>"
 HANDLERS = {handler.__name__: (handler, access) for _, _, handler, access in ROUTES}
 URL_MAP = Map(
     [
-        Rule(f"/repos/<owner>/<repo>{path}", endpoint=handler.__name__, methods=[method])
+        Rule(f"{REPO_PREFIX}{path}", endpoint=handler.__name__, methods=[method])
         for method, path, handler, _ in ROUTES
     ],
     strict_slashes=False,
 )
+
+
+def served_routes() -> list[tuple[str, str]]:
+    """Every (method, path template) the stand-in answers, ``GET /user`` included."""
+    return [("GET", "/user"), *((method, f"{REPO_PREFIX}{path}") for method, path, _, _ in ROUTES)]
+
+
+def check_body(call: Call, method: str, path: str) -> None:
+    """GitHub's 422 ``Invalid request`` for a body its documented schema rejects (400: not JSON)."""
+    operation = openapi.operation(method, path)
+    if operation.request is not None and (problem := operation.request_problem(call.body())):
+        raise ApiError(422, problem)
 
 
 # -- routing -----------------------------------------------------------------------------------------
@@ -608,16 +401,17 @@ class GitHubApp:
     def _route(self, request: Request) -> Response:
         try:
             if (request.method, request.path.rstrip("/")) == ("GET", "/user"):
-                return authenticated_user(self._authorize(request, "read"))
-            endpoint, args = URL_MAP.bind_to_environ(request.environ).match()
+                return authenticated_user(request, self._authorize(request, "read"))
+            rule, args = URL_MAP.bind_to_environ(request.environ).match(return_rule=True)
         except HTTPException:
             return json_response(error_body(404, "Not Found"), 404)
         except ApiError as error:
             return json_response(error_body(error.status, error.message, error.errors), error.status)
-        handler, access = HANDLERS[endpoint]
+        handler, access = HANDLERS[rule.endpoint]
         try:
             token = self._authorize(request, access)
             call = Call(request, self.state.repo(f"{args.pop('owner')}/{args.pop('repo')}"), token)
+            check_body(call, request.method, rule.rule)
             return handler(call, **args)
         except ApiError as error:
             return json_response(error_body(error.status, error.message, error.errors), error.status)
