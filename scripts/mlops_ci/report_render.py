@@ -73,10 +73,12 @@ def signed(delta: float, precision: int) -> str:
     return _decimal(delta, precision, "+")
 
 
-def judge(delta: float, lower_is_better: bool, precision: int) -> str:
-    """same (rounds to zero at `precision`), better or worse."""
+def judge(delta: float, lower_is_better: bool, precision: int, informational: bool = False) -> str:
+    """same (rounds to zero at `precision`), noted (an informational value changed), better or worse."""
     if abs(delta) < 0.5 * 10 ** -precision:
         return "same"
+    if informational:
+        return "noted"
     return "better" if (delta < 0) == lower_is_better else "worse"
 
 
@@ -93,7 +95,8 @@ def _arrow(delta: float) -> str:
 
 
 def change_cell(base: Any, new: Any, delta: float | None, kind: str | None, precision: int) -> str:
-    """The change column: arrow (direction of the value), signed change, percent, ✅ better / ⚠️ worse."""
+    """The change column: arrow (direction of the value), signed change, percent, ✅ better / ⚠️ worse
+    (no mark when noted: informational)."""
     if kind is None or delta is None:
         if base is None and new is not None:
             return "🆕 new"
@@ -103,7 +106,8 @@ def change_cell(base: Any, new: Any, delta: float | None, kind: str | None, prec
     if kind == "same":
         return "="
     percent = f" ({delta / abs(base) * 100:+.2f}%)" if base else ""
-    return f"{_arrow(delta)} {signed(delta, precision)}{percent} {_EMOJI[kind]}"
+    mark = f" {_EMOJI[kind]}" if kind in _EMOJI else ""
+    return f"{_arrow(delta)} {signed(delta, precision)}{percent}{mark}"
 
 
 def _table(header: Sequence[str], align: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -199,7 +203,7 @@ def metrics_block(report: Report, *, changed_only: bool = False, limit: int | No
               f"Champion{version}"]
     align = [*([":---"] if with_path else []), ":---", "---:", "---:", "---:", "---:"]
     cells = [[*([code(row.path)] if with_path else []),
-              md_escape(row.name) + (" ↓" if row.lower_is_better else ""),
+              md_escape(row.name) + (" ↓" if row.lower_is_better else " ℹ️" if row.informational else ""),
               number(row.base, precision), number(row.new, precision),
               change_cell(row.base, row.new, row.change, row.vs_base, precision), _champion_cell(report, row)]
              for row in rows]
@@ -211,6 +215,8 @@ def metrics_block(report: Report, *, changed_only: bool = False, limit: int | No
     legend = ["▲▼ direction of the change", "✅ better", "⚠️ worse"]
     if any(row.lower_is_better for row in report.metrics):
         legend.append("↓ lower is better")
+    if any(row.informational for row in report.metrics):
+        legend.append("ℹ️ informational: the change is shown, not judged")
     if champion.status == "ok":
         legend.append("champion column: ✅/⚠️ when this PR is better/worse than the champion")
     parts += ["", f"<sub>{' · '.join(legend)}</sub>"]
@@ -397,7 +403,7 @@ def curve_summary(report: Report, plot: CurvePlot) -> str:
     if "new" in last and "base" in last:
         (base_x, base_y), (new_x, new_y) = last["base"], last["new"]
         delta = round(new_y - base_y, 12)
-        kind = judge(delta, plot.lower_is_better, precision)
+        kind = judge(delta, plot.lower_is_better, precision, plot.informational)
         where = f"at {md_escape(plot.x)} {_short(new_x)}" if new_x == base_x else "at the end"
         return (f"{md_escape(plot.y)} {where}: {number(base_y, precision)} → {number(new_y, precision)}, "
                 f"{change_cell(base_y, new_y, delta, kind, precision)}")
@@ -484,6 +490,7 @@ def class_table_levels(report: Report, plot: ClassTable) -> tuple[str, str]:
     shown = new or base
     keys = list(shown) + [key for key in base if key not in shown]
     lower = dict(zip(plot.columns, plot.lower_is_better))
+    info = dict(zip(plot.columns, plot.informational))
 
     def cell(key: str, column: str) -> str:
         value = shown.get(key, {}).get(column)
@@ -491,7 +498,7 @@ def class_table_levels(report: Report, plot: ClassTable) -> tuple[str, str]:
         if value is None or old is None:
             return number(value, precision)
         delta = round(value - old, 12)
-        kind = judge(delta, lower.get(column, False), precision)
+        kind = judge(delta, lower.get(column, False), precision, info.get(column, False))
         if kind == "same":
             return number(value, precision)
         return f"{number(value, precision)} ({_arrow(delta)}{signed(delta, precision)}" \
