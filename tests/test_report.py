@@ -6,6 +6,7 @@ against a feature branch that doubles train.lr and changes data/raw (trimmed to 
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -355,6 +356,23 @@ def test_parse_plots_diff_real_shapes():
     assert (table.key, table.columns) == ("class", ("precision", "recall", "f1"))
     assert table.rows["new"]["0"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
     assert plots[4].revisions == ("workspace", "develop")
+
+
+def test_confusion_with_actual_on_x_is_not_swapped():
+    item = copy.deepcopy(PLOTS_DIFF["data"]["confusion_matrix"][0])
+    item["content"]["spec"]["encoding"] = {"x": {"field": "actual", "type": "nominal"},
+                                           "y": {"field": "predicted", "type": "nominal"}}
+    [plot] = report.parse_plots_diff({"data": {"cm": [item]}})[0]
+    assert (plot.actual, plot.predicted) == ("actual", "predicted")
+    matrix = report.to_json(report.build_report("develop", {"plots": {"data": {"cm": [item]}}}))["plots"][0]
+    assert matrix["matrices"]["new"] == [[2, 0, 0], [0, 2, 0], [0, 1, 2]]   # rows actual: one 2 taken for 1
+    assert report.confusion_axes("pred", "label") == ("label", "pred")
+    assert report.confusion_axes("a", "b") == ("b", "a")
+
+
+def test_plots_errors_without_rev_or_message_print_no_none():
+    _, notes = report.parse_plots_diff({"errors": [{"name": "cm", "type": "DefinitionError"}, {"rev": "develop"}]})
+    assert notes == ["dvc plots: cm: DefinitionError", "dvc plots: could not be loaded (develop)"]
 
 
 def test_parse_plots_diff_errors_and_odd_plots():

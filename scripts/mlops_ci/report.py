@@ -87,6 +87,8 @@ HIGHER, LOWER, INFO = "higher", "lower", "informational"
 NOT_APPLICABLE = "n/a"        # nothing to compare with (no MLflow, no --model, no common metric)
 NO_CHAMPION = "none"          # the model has no version under the alias yet
 UNAVAILABLE = "unavailable"   # MLflow could not be asked
+# A confusion matrix's predicted field, by name (DVC's docs put it on x or on y, depending on the page).
+_PREDICTED = re.compile(r"pred", re.IGNORECASE)
 _DVC_NOTE = re.compile(r"^(?:ERROR|WARNING):|failed", re.IGNORECASE)
 
 
@@ -537,6 +539,14 @@ def _curves(name: str, title: str, x: str, y: str, values: list[dict[str, Any]])
     return plots
 
 
+def confusion_axes(x: str, y: str) -> tuple[str, str]:
+    """(actual, predicted) of a confusion plot's x and y fields: the field named like a prediction
+    is the predicted one; without one, y is actual (rows), as in DVC's confusion template."""
+    if _PREDICTED.search(y) and not _PREDICTED.search(x):
+        return x, y
+    return y, x
+
+
 def _confusion(name: str, title: str, actual: str, predicted: str,
                values: list[dict[str, Any]]) -> ConfusionPlot:
     counts: dict[str, dict[tuple[str, str], int]] = {}
@@ -576,7 +586,7 @@ def _vega_plots(name: str, content: Mapping[str, Any]) -> list[Plot]:
     if x.get("type") in numeric and y.get("type") in numeric:
         return list(_curves(name, title, x["field"], y["field"], values)) or [OtherPlot(name, title)]
     if x.get("type") not in numeric and y.get("type") not in numeric:
-        return [_confusion(name, title, y["field"], x["field"], values)]
+        return [_confusion(name, title, *confusion_axes(x["field"], y["field"]), values)]
     key = x["field"] if x.get("type") not in numeric else y["field"]
     return [_class_table(name, title, key, values)]
 
@@ -598,9 +608,13 @@ def parse_plots_diff(data: Mapping[str, Any]) -> tuple[list[Plot], list[str]]:
     problems: dict[str, list[str]] = {}
     for error in data.get("errors") or ():
         if isinstance(error, dict):
-            what = f"{error.get('source') or error.get('name')}: {error.get('msg') or error.get('type')}"
-            problems.setdefault(what, []).append(str(error.get("rev")))
-    notes = [f"dvc plots: {what} ({', '.join(revs)})" for what, revs in problems.items()]
+            # DVC leaves out what it does not know (a definition error has no rev): never print None.
+            source = error.get("source") or error.get("name")
+            reason = error.get("msg") or error.get("type") or "could not be loaded"
+            revs = problems.setdefault(f"{source}: {reason}" if source else str(reason), [])
+            if error.get("rev"):
+                revs.append(str(error["rev"]))
+    notes = [f"dvc plots: {what}" + (f" ({', '.join(revs)})" if revs else "") for what, revs in problems.items()]
     return plots, notes
 
 
