@@ -607,15 +607,22 @@ def fit(head: Sequence[Block], tail: Sequence[Block], budget: int,
         last_resort: Callable[[int], str] | None = None, resort_index: int = 2) -> tuple[str, list[str]]:
     """The fullest document within `budget` (see size()), and the drop stages it needed.
 
-    Stages apply in order; whole blocks change level, so no table is ever cut. When even the last
-    stage is too long, `last_resort(rows)` renders head[resort_index] with fewer rows (binary search)."""
+    Stages apply in order; whole blocks change level, so no table is ever cut. A stage that changes
+    no block (no experiments, say) is skipped and not named in the note. When even the last stage is
+    too long, `last_resort(rows)` renders head[resort_index] with fewer rows (binary search)."""
     end = _join([block.at(0) for block in tail])
+    dropped: list[str] = []
+    text = ""
     for stage in range(len(STAGES) + 1):
-        note = truncation_note(STAGES[:stage]) if stage else ""
+        if stage and all(block.at(stage) == block.at(stage - 1) for block in head):
+            continue
+        if stage:
+            dropped.append(STAGES[stage - 1])
+        note = truncation_note(dropped) if dropped else ""
         text = _join([*(block.at(stage) for block in head), note, end])
         if size(text) <= budget:
-            return text, list(STAGES[:stage])
-    dropped = [*STAGES, "metric rows"]
+            return text, dropped
+    dropped.append("metric rows")
     if last_resort is None:
         return text, dropped
     parts = [block.at(len(STAGES)) for block in head]
