@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_ci import report, report_render
+from mlops_ci import comment, report, report_render
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.experiments import Experiment
@@ -256,6 +256,7 @@ def test_config_defaults_and_values():
     ("report:\n  colour: red\n", "report.colour: unknown key (allowed: higher_is_better, informational, "
                                   "lower_is_better, max_chars, max_files, max_points, precision)", 2),
     ("report:\n  precision: -1\n", "report.precision: expected a whole number from 0 to 12", 2),
+    ("report:\n  max_chars: 65536\n", "report.max_chars: expected a whole number from 1000 to 65416", 2),
     ("report:\n  precision: true\n", "report.precision: expected a whole number from 0 to 12", 2),
     ("report:\n  max_points: 2.5\n", "report.max_points: expected a whole number from 2 to 1000", 2),
     ("report:\n  lower_is_better: val_loss\n", "report.lower_is_better: expected a list of metric names", 2),
@@ -682,6 +683,13 @@ def test_fit_drops_stages_in_order_and_keeps_the_metrics_table():
     assert table_problems(markdown) == []
     full, nothing_dropped = report_render.render(replace_config(item, max_chars=report_render.COMMENT_LIMIT))
     assert nothing_dropped == [] and "Shortened" not in full
+
+
+def test_a_report_at_the_largest_max_chars_still_posts_with_its_marker():
+    item = report.build_report("develop", synthetic_dvc(), config=report.Config(max_chars=report_render.BODY_LIMIT))
+    markdown, dropped = report_render.render(item)
+    assert dropped and report_render.size(markdown) > report_render.BODY_LIMIT - 2000
+    assert len(comment.with_marker(markdown, "k" * comment.MAX_KEY)) <= comment.COMMENT_LIMIT
 
 
 def replace_config(item: report.Report, **changes) -> report.Report:

@@ -27,7 +27,8 @@ Config (`report:` in .github/mlops-ci.yml, or --config FILE):
       precision: 4                          # decimals shown (default 4)
       max_points: 50                        # points per chart (default 50)
       max_files: 20                         # files listed per data path (default 20)
-      max_chars: 64000                      # comment size budget (default 64000)
+      max_chars: 64000                      # comment size budget (default 64000; at most 65416:
+                                            # GitHub's 65536 less room for the comment's marker)
 Without a rule, names containing importance, time, duration, count or n_ are informational, names
 containing loss, error, rmse, mae, mse or latency lower-is-better, any other higher-is-better. The
 champion's MLflow metrics are matched by the metric-name contract (mlops_ci.metric_names): with
@@ -304,7 +305,7 @@ class Report:  # pylint: disable=too-many-instance-attributes
 # --- config -------------------------------------------------------------------------------------
 
 _INT_KEYS = {"precision": (0, 12), "max_points": (2, 1000), "max_files": (0, 10_000),
-             "max_chars": (1000, report_render.COMMENT_LIMIT)}
+             "max_chars": (1000, report_render.BODY_LIMIT)}
 _LIST_KEYS = ("lower_is_better", "higher_is_better", "informational")
 
 

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlops_ci import __version__
+from mlops_ci.comment import COMMENT_LIMIT, MARKER_ROOM
 from mlops_ci.text import md_escape
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlops_ci.report import (ClassTable, ConfusionPlot, CurvePlot, DataGroup, MetricRow, Report, Series,
                                  Verdict)
 
-COMMENT_LIMIT = 65_536           # GitHub's limit on an issue or pull-request comment body
+BODY_LIMIT = COMMENT_LIMIT - MARKER_ROOM   # the most a report may be: `comment` adds its marker
 COARSE_POINTS = 12               # points per chart once plot point detail is dropped
 MAX_MATRIX_LABELS = 20           # wider confusion matrices become a list of the top confusions
 TOP_CONFUSIONS = 15
@@ -650,6 +651,6 @@ def _most_rows(document: Callable[[int], str], budget: int) -> str | None:
 def render(report: Report) -> tuple[str, list[str]]:
     """The comment Markdown within the configured budget, and what was left out to fit."""
     head, tail = blocks(report)
-    budget = min(report.config.max_chars, COMMENT_LIMIT)
+    budget = min(report.config.max_chars, BODY_LIMIT)
     return fit(head, tail, budget,
                lambda rows: metrics_block(report, changed_only=True, limit=rows), resort_index=2)
