@@ -22,6 +22,7 @@ from mlops_ci import comment, report, report_render
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.experiments import Experiment
+from mlops_ci.metric_names import HIGHER, INFO, LOWER
 from mlops_ci.local.git import git
 from mlops_ci.sandbox.project import make_project_repo
 
@@ -451,12 +452,12 @@ def test_one_metrics_file_keeps_bare_mlflow_keys():
 
 
 @pytest.mark.parametrize("name, config, direction", [
-    ("feature_importance.age", report.Config(), report.INFO), ("train_time_s", report.Config(), report.INFO),
-    ("n_samples", report.Config(), report.INFO), ("eval.n_errors", report.Config(), report.INFO),
-    ("train_loss", report.Config(), report.LOWER), ("accuracy", report.Config(), report.HIGHER),
-    ("epochs", report.Config(informational=("epochs",)), report.INFO),
-    ("count_ratio", report.Config(higher_is_better=("count_*",)), report.HIGHER),
-    ("loss", report.Config(informational=("eval.*",)), report.LOWER),
+    ("feature_importance.age", report.Config(), INFO), ("train_time_s", report.Config(), INFO),
+    ("n_samples", report.Config(), INFO), ("eval.n_errors", report.Config(), INFO),
+    ("train_loss", report.Config(), LOWER), ("accuracy", report.Config(), HIGHER),
+    ("epochs", report.Config(informational=("epochs",)), INFO),
+    ("count_ratio", report.Config(higher_is_better=("count_*",)), HIGHER),
+    ("loss", report.Config(informational=("eval.*",)), LOWER),
 ])
 def test_informational_direction(name, config, direction):
     assert config.direction(name) == direction

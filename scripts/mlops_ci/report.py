@@ -29,10 +29,8 @@ Config (`report:` in .github/mlops-ci.yml, or --config FILE):
       max_files: 20                         # files listed per data path (default 20)
       max_chars: 64000                      # comment size budget (default 64000; at most 65416:
                                             # GitHub's 65536 less room for the comment's marker)
-Without a rule, names containing importance, time, duration, count or n_ are informational, names
-containing loss, error, rmse, mae, mse or latency lower-is-better, any other higher-is-better. The
-champion's MLflow metrics are matched by the metric-name contract (mlops_ci.metric_names): with
-several metrics files, MLflow keys are `<file stem>.<dotted key>`.
+Without a rule, the built-in name rule of mlops_ci.metric_names decides; it also maps DVC names to the
+champion's MLflow keys.
 
 Exit 0 when the report was written (a report informs, it does not gate; an unreachable MLflow
 server leaves the champion "unavailable" with a warning), 2 when the base revision does not exist,
@@ -50,9 +48,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from importlib.util import find_spec
@@ -64,26 +61,20 @@ import yaml
 
 from mlops_ci import gha, report_render
 from mlops_ci.experiments import Experiment, load_experiments
-from mlops_ci.metric_names import mlflow_key
+from mlops_ci.metric_names import HIGHER, INFO, LOWER, mlflow_key, name_direction
 from mlops_ci.registry import bounded_mlflow_retries
 from mlops_ci.errors import EXIT_OK, MlopsCiError
 from mlops_ci.local.git import git
 
 DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
 DEFAULT_ALIAS = "champion"
-LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|latency", re.IGNORECASE)
-# Values that describe rather than score a model (feature importances, timings, counts): a change in
-# them is neither better nor worse. `n_` only at a word start: train_loss is not a count.
-INFORMATIONAL = re.compile(r"importance|time|duration|count|(?:^|[._/])n_", re.IGNORECASE)
 # Bounded MLflow client retries (its defaults retry for about 4 minutes); set only when unset.
 DVC_TIMEOUT = 900
 WORKSPACE = "workspace"
 BASE, NEW = "base", "new"
 CHANGE_KINDS = ("added", "modified", "deleted", "renamed")
-# Outcomes of one comparison; NOTED: an informational value changed (shown, not judged).
-BETTER, WORSE, SAME, NOTED = "better", "worse", "same", "noted"
-# Directions of a metric.
-HIGHER, LOWER, INFO = "higher", "lower", "informational"
+# Outcomes of one comparison (and "noted": an informational value changed, shown but not judged).
+BETTER, WORSE, SAME = "better", "worse", "same"
 # Verdict results beyond better/worse/mixed/unchanged.
 NOT_APPLICABLE = "n/a"        # nothing to compare with (no MLflow, no --model, no common metric)
 NO_CHAMPION = "none"          # the model has no version under the alias yet
@@ -109,7 +100,7 @@ class Config:  # pylint: disable=too-many-instance-attributes
 
     def direction(self, name: str, path: str = "", key: str = "") -> str:
         """HIGHER, LOWER or INFO for metric `name` in file `path` (MLflow key `key`): the config's
-        lists first (patterns match the name, path:name or the key), then the built-in name rules."""
+        lists first (patterns match the name, path:name or the key), then the built-in name rule."""
         def listed(patterns: tuple[str, ...]) -> bool:
             return any(fnmatchcase(candidate, pattern) for pattern in patterns
                        for candidate in (name, f"{path}:{name}", key or name))
@@ -117,9 +108,7 @@ class Config:  # pylint: disable=too-many-instance-attributes
                                 (self.lower_is_better, LOWER)):
             if listed(patterns):
                 return found
-        if INFORMATIONAL.search(name):
-            return INFO
-        return LOWER if LOWER_IS_BETTER.search(name) else HIGHER
+        return name_direction(name)
 
     def lower_is_better_for(self, name: str, path: str = "") -> bool:
         """Whether a smaller value of metric `name` (in file `path`) is an improvement."""
@@ -192,7 +181,7 @@ class Series:
 
 
 @dataclass(frozen=True)
-class CurvePlot:
+class CurvePlot:  # pylint: disable=too-many-instance-attributes
     """A line plot (x and y numeric), one per y field, one series per revision."""
 
     name: str
@@ -219,7 +208,7 @@ class ConfusionPlot:
 
 
 @dataclass(frozen=True)
-class ClassTable:
+class ClassTable:  # pylint: disable=too-many-instance-attributes
     """A bar plot over categories (per-class scores): every numeric column per category and role."""
 
     name: str
@@ -368,13 +357,17 @@ def parse_config(text: str, where: str) -> Config:
             raise MlopsCiError(f"report.{key}: unknown key (allowed: {', '.join(allowed)})", where=where,
                                line=_node_line(key_node))
         values[key] = _config_value(key, value, where, _node_line(value_node))
+    _check_exclusive(values, where, _node_line(section_node))
+    return Config(**values)
+
+
+def _check_exclusive(values: Mapping[str, Any], where: str, line: int | None) -> None:
+    """A metric name in two of the direction lists is an MlopsCiError."""
     for index, first in enumerate(_LIST_KEYS):
         for second in _LIST_KEYS[index + 1:]:
             both = sorted(set(values.get(first, ())) & set(values.get(second, ())))
             if both:
-                raise MlopsCiError(f"report: {both[0]!r} is both {first} and {second}", where=where,
-                                   line=_node_line(section_node))
-    return Config(**values)
+                raise MlopsCiError(f"report: {both[0]!r} is both {first} and {second}", where, line)
 
 
 def load_config(option: str | None, repo: Path) -> Config:
@@ -615,7 +608,8 @@ def parse_plots_diff(data: Mapping[str, Any]) -> tuple[list[Plot], list[str]]:
             revs = problems.setdefault(f"{source}: {reason}" if source else str(reason), [])
             if error.get("rev"):
                 revs.append(str(error["rev"]))
-    notes = [f"dvc plots: {what}" + (f" ({', '.join(revs)})" if revs else "") for what, revs in problems.items()]
+    notes = [f"dvc plots: {what}" + (f" ({', '.join(revs)})" if revs else "")
+             for what, revs in problems.items()]
     return plots, notes
 
 
@@ -654,17 +648,18 @@ def compare(rows: list[MetricRow], champion: Champion,
     for row in rows:
         key = mlflow_key(row.path, row.name, paths)
         direction = config.direction(row.name, row.path, key)
-        lower, info = direction == LOWER, direction == INFO
-        value = champion.metrics.get(key) if champion.status == "ok" else None
-        compared.append(replace(row, lower_is_better=lower, informational=info, key=key, champion=value,
-                                vs_base=outcome(row.base, row.new, lower, config.precision, info),
-                                vs_champion=outcome(value, row.new, lower, config.precision, info)))
+        row = replace(row, lower_is_better=direction == LOWER, informational=direction == INFO, key=key,
+                      champion=champion.metrics.get(key) if champion.status == "ok" else None)
+        compared.append(replace(row, vs_base=outcome(row.base, row.new, row.lower_is_better, config.precision,
+                                                     row.informational),
+                                vs_champion=outcome(row.champion, row.new, row.lower_is_better,
+                                                    config.precision, row.informational)))
     judged = [row for row in compared if not row.informational]
     vs_base = verdict([row.vs_base for row in judged])
     if champion.status == "ok":
-        why = "no metric in common with the champion" + (
-            " (with several metrics files its MLflow keys must be <file stem>.<key>)" if len(paths) > 1 else "")
-        vs_champion = verdict([row.vs_champion for row in judged], why)
+        vs_champion = verdict([row.vs_champion for row in judged], "no metric in common with the champion"
+                              + (" (with several metrics files, MLflow keys are <file stem>.<key>)"
+                                 if len(paths) > 1 else ""))
     else:
         vs_champion = Verdict(champion.status, reason=champion.message)
     return compared, vs_base, vs_champion
