@@ -771,6 +771,9 @@ def test_experiments_table_beside_the_prs_own_training():
         "metrics": [{"path": "metrics.json", "name": "accuracy", "value": 0.99},
                     {"path": "metrics.json", "name": "val_loss", "value": 0.7},
                     {"path": "metrics.json", "name": "extra", "value": 1.0}]}
+    informational = report_render.experiments_block(replace_config(item, informational=("accuracy",)))
+    assert "| Run | Params set | accuracy ℹ️ | val\\_loss ↓ |" in informational
+    assert "| fast | `train.lr=0.05` | 0.9900 | 0.7000 |" in informational   # no best of an informational value
     short = report_render.experiments_block(item, full=False)
     assert short == "### Experiments\n\n_2 experiment(s) ran: compared in the JSON report._\n"
     assert report_render.experiments_block(canned_report()) == ""

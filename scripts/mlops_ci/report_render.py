@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_ci import __version__
 from mlops_ci.comment import COMMENT_LIMIT, MARKER_ROOM
+from mlops_ci.metric_names import INFO, LOWER
 from mlops_ci.text import md_escape
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +41,7 @@ POINTS, CHARTS, PER_CLASS, FILE_LISTS, EXPERIMENTS, PARAMS, UNCHANGED = range(1,
 MAX_EXPERIMENT_METRICS = 6       # metric columns in the experiments table (all are in the JSON)
 
 _EMOJI = {"better": "✅", "worse": "⚠️", "mixed": "⚖️", "unchanged": "➖"}
+_DIRECTION_MARK = {LOWER: " ↓", INFO: " ℹ️"}      # after a metric's name; higher-is-better has none
 
 
 # --- formatting ---------------------------------------------------------------------------------
@@ -204,7 +206,8 @@ def metrics_block(report: Report, *, changed_only: bool = False, limit: int | No
               f"Champion{version}"]
     align = [*([":---"] if with_path else []), ":---", "---:", "---:", "---:", "---:"]
     cells = [[*([code(row.path)] if with_path else []),
-              md_escape(row.name) + (" ↓" if row.lower_is_better else " ℹ️" if row.informational else ""),
+              md_escape(row.name) + _DIRECTION_MARK.get(LOWER if row.lower_is_better else
+                                                         INFO if row.informational else "", ""),
               number(row.base, precision), number(row.new, precision),
               change_cell(row.base, row.new, row.change, row.vs_base, precision), _champion_cell(report, row)]
              for row in rows]
@@ -267,7 +270,7 @@ def _best(values: Sequence[Any], lower_is_better: bool) -> Any:
 
 def experiments_block(report: Report, *, full: bool = True) -> str:
     """The PR's parallel experiments beside its own training: the params each set and its metrics,
-    the best value of each metric in bold."""
+    the best value of each judged metric in bold."""
     if not report.experiments:
         return ""
     parts = ["### Experiments", ""]
@@ -280,15 +283,19 @@ def experiments_block(report: Report, *, full: bool = True) -> str:
     lines: list[tuple[str, str, Any]] = [("**this PR**", "its own params", ours)]
     lines += [(md_escape(item.name), " ".join(code(f"{key}={value}") for key, value in item.params.items()),
                item.metrics) for item in report.experiments]
-    lower = [report.config.lower_is_better_for(name, path) for path, name in columns]
-    best = [_best([values.get(key) for _, _, values in lines], low) for key, low in zip(columns, lower)]
+    directions = [report.config.direction(name, path) for path, name in columns]
+    # No best of an informational value (a feature importance is not better for being higher).
+    best = [None if direction == INFO else _best([values.get(key) for _, _, values in lines],
+                                                 direction == LOWER)
+            for key, direction in zip(columns, directions)]
 
     def cell(value: Any, top: Any) -> str:
         text = number(value, precision)
         return f"**{text}**" if top is not None and value == top else text
 
     header = ["Run", "Params set",
-              *(md_escape(name) + (" ↓" if low else "") for (_, name), low in zip(columns, lower))]
+              *(md_escape(name) + _DIRECTION_MARK.get(direction, "")
+                for (_, name), direction in zip(columns, directions))]
     rows = [[label, settings, *(cell(values.get(key), top) for key, top in zip(columns, best))]
             for label, settings, values in lines]
     parts.append(_table(header, [":---", ":---", *("---:" for _ in columns)], rows))
