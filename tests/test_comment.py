@@ -155,6 +155,8 @@ def test_too_long_and_bad_marker_and_missing_file(pr, tmp_path, capsys):
     assert main(["comment", "--body-file", str(tmp_path / "none.md"), "--marker", "k", "--pr", "1"]) == 2
     (tmp_path / "b.md").write_text("x")
     assert main(["comment", "--body-file", str(tmp_path / "b.md"), "--marker", "a-->b", "--pr", "1"]) == 2
+    assert main(["comment", "--body-file", str(tmp_path / "b.md"), "--marker", "k" * 101, "--pr", "1"]) == 2
+    assert "(at most 100)" in capsys.readouterr().err
 
 
 def test_cml_backend(pr, tmp_path, monkeypatch, capsys):

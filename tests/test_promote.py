@@ -16,7 +16,7 @@ import httpx
 import pytest
 from mlflow.tracking import MlflowClient
 
-from mlops_ci import promote
+from mlops_ci import promote, report
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.sandbox.services import free_port
@@ -66,6 +66,20 @@ def test_metric_gates(gate, metrics, champion, lower, status):
     assert result.status == status, result
     if not metrics:
         assert "did not log accuracy" in result.detail
+
+
+def test_gates_name_mlflow_keys_with_several_metrics_files():
+    runs = {"new": {"eval.accuracy": 0.91, "train.accuracy": 0.99, "eval.loss": 0.35},
+            "old": {"eval.accuracy": 0.95, "train.accuracy": 0.9, "eval.loss": 0.3}}
+    registry = SimpleNamespace(run_metrics=runs.__getitem__)
+    gates = [promote.parse_gate(text) for text in ("eval.accuracy>=0.9", "train.accuracy>=0.995",
+                                                   "eval.loss:no-regress:0.01", "accuracy>=0.9")]
+    results = promote.check_gates(registry, SimpleNamespace(run_id="new"), SimpleNamespace(run_id="old"), gates,
+                                  (report.Config(), "eval/predictions.csv"))
+    assert [result.status for result in results] == ["passed", "failed", "failed", "failed"]
+    assert "+0.05" in results[2].detail   # loss: lower is better, by the report's rule on the MLflow key
+    assert "(it logged eval.accuracy, train.accuracy: with several metrics files, gates name " \
+           "<file stem>.<key>)" in results[3].detail
 
 
 def predictions(labels, guesses) -> str:

@@ -6,6 +6,7 @@ against a feature branch that doubles train.lr and changes data/raw (trimmed to 
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
@@ -18,10 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from mlops_ci import report, report_data, report_render
+from mlops_ci import comment, report, report_data, report_render
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.experiments import Experiment
+from mlops_ci.metric_names import HIGHER, INFO, LOWER
 from mlops_ci.local.git import git
 from mlops_ci.sandbox.project import make_project_repo
 
@@ -261,20 +263,24 @@ def test_config_defaults_and_values():
     assert report.parse_config("", "c.yml") == report.Config()
     assert report.parse_config("policy:\n  allow_hotfix_to_main: true\n", "c.yml") == report.Config()
     config = report.parse_config("report:\n  lower_is_better: [val_loss, '*_ms']\n  higher_is_better: [error_budget]\n"
-                                 "  precision: 2\n  max_points: 10\n  max_files: 0\n  max_chars: 5000\n", "c.yml")
-    assert config == report.Config(("val_loss", "*_ms"), ("error_budget",), 2, 10, 0, 5000)
+                                 "  precision: 2\n  max_points: 10\n  max_files: 0\n  max_chars: 5000\n"
+                                 "  informational: [epochs]\n", "c.yml")
+    assert config == report.Config(("val_loss", "*_ms"), ("error_budget",), 2, 10, 0, 5000, ("epochs",))
 
 
 @pytest.mark.parametrize("text, message, line", [
-    ("report:\n  colour: red\n", "report.colour: unknown key (allowed: higher_is_better, lower_is_better, "
-                                  "max_chars, max_files, max_points, precision)", 2),
+    ("report:\n  colour: red\n", "report.colour: unknown key (allowed: higher_is_better, informational, "
+                                  "lower_is_better, max_chars, max_files, max_points, precision)", 2),
     ("report:\n  precision: -1\n", "report.precision: expected a whole number from 0 to 12", 2),
+    ("report:\n  max_chars: 65536\n", "report.max_chars: expected a whole number from 1000 to 65416", 2),
     ("report:\n  precision: true\n", "report.precision: expected a whole number from 0 to 12", 2),
     ("report:\n  max_points: 2.5\n", "report.max_points: expected a whole number from 2 to 1000", 2),
     ("report:\n  lower_is_better: val_loss\n", "report.lower_is_better: expected a list of metric names", 2),
     ("report:\n  higher_is_better: ['']\n", "report.higher_is_better: expected a list of metric names", 2),
     ("report:\n  lower_is_better: [a]\n  higher_is_better: [a]\n",
      "report: 'a' is both lower_is_better and higher_is_better", 2),
+    ("report:\n  informational: [a]\n  higher_is_better: [a]\n",
+     "report: 'a' is both higher_is_better and informational", 2),
     ("report: [1]\n", "report: expected a mapping", 1),
     ("- report\n", "top level: expected a mapping of sections", 1),
     ("report:\n  precision: [\n", "malformed YAML", 3),
@@ -404,6 +410,23 @@ def test_a_revision_wide_plots_error_names_no_plot():
         "dvc plots: unable to read: 'dvc.yaml', YAML file structure is corrupted (workspace)"]
 
 
+def test_confusion_with_actual_on_x_is_not_swapped():
+    item = copy.deepcopy(PLOTS_DIFF["data"]["confusion_matrix"][0])
+    item["content"]["spec"]["encoding"] = {"x": {"field": "actual", "type": "nominal"},
+                                           "y": {"field": "predicted", "type": "nominal"}}
+    [plot] = report.parse_plots_diff({"data": {"cm": [item]}})[0]
+    assert (plot.actual, plot.predicted) == ("actual", "predicted")
+    matrix = report.to_json(report.build_report("develop", {"plots": {"data": {"cm": [item]}}}))["plots"][0]
+    assert matrix["matrices"]["new"] == [[2, 0, 0], [0, 2, 0], [0, 1, 2]]   # rows actual: one 2 taken for 1
+    assert report.confusion_axes("pred", "label") == ("label", "pred")
+    assert report.confusion_axes("a", "b") == ("b", "a")
+
+
+def test_plots_errors_without_rev_or_message_print_no_none():
+    _, notes = report.parse_plots_diff({"errors": [{"name": "cm", "type": "DefinitionError"}, {"rev": "develop"}]})
+    assert notes == ["dvc plots: cm: DefinitionError", "dvc plots: could not be loaded (develop)"]
+
+
 def test_parse_plots_diff_errors_and_odd_plots():
     plots, notes = report.parse_plots_diff(PLOTS_ERRORS)
     assert plots == []
@@ -450,6 +473,73 @@ def test_compare_against_base_and_champion():
     assert by_name["accuracy"].champion_change == -0.01
     _, _, unavailable = report.compare(rows, report.Champion("unavailable", message="down"), report.Config())
     assert (unavailable.result, unavailable.reason) == ("unavailable", "down")
+
+
+# Two metrics files with a metric in both (the case): a release 9 points worse than the champion.
+TWO_FILES = {"metrics/eval.json": {"accuracy": {"old": 0.9, "new": 0.81}, "loss": {"old": 0.3, "new": 0.3}},
+             "metrics/train.json": {"accuracy": {"old": 0.95, "new": 0.97}}}
+
+
+def test_champion_column_matches_mlflow_keys_per_file():
+    rows = report.parse_metrics_diff(TWO_FILES)
+    metrics, _, vs_champion = report.compare(rows, champion(**{"eval.accuracy": 0.9, "train.accuracy": 0.96,
+                                                               "eval.loss": 0.3}), report.Config())
+    by_key = {row.key: row for row in metrics}
+    assert sorted(by_key) == ["eval.accuracy", "eval.loss", "train.accuracy"]
+    assert (by_key["eval.accuracy"].champion, by_key["eval.accuracy"].vs_champion) == (0.9, "worse")
+    assert (by_key["train.accuracy"].champion, by_key["train.accuracy"].vs_champion) == (0.96, "better")
+    assert (vs_champion.result, vs_champion.better, vs_champion.worse, vs_champion.same) == ("mixed", 1, 1, 1)
+    # A champion that logged bare names (one value for both rows) is not matched to either row.
+    _, _, flat = report.compare(rows, champion(accuracy=0.9, loss=0.3), report.Config())
+    assert flat.result == "n/a" and "<file stem>.<key>" in flat.reason
+
+
+def test_one_metrics_file_keeps_bare_mlflow_keys():
+    metrics, _, vs_champion = report.compare(report.parse_metrics_diff(METRICS_DIFF), champion(accuracy=0.99),
+                                             report.Config())
+    assert {row.key for row in metrics} == {"accuracy", "f1", "precision", "recall"}
+    assert (vs_champion.result, vs_champion.compared) == ("worse", 1)
+
+
+@pytest.mark.parametrize("name, config, direction", [
+    ("feature_importance.age", report.Config(), INFO), ("train_time_s", report.Config(), INFO),
+    ("n_samples", report.Config(), INFO), ("eval.n_errors", report.Config(), INFO),
+    ("train_loss", report.Config(), LOWER), ("accuracy", report.Config(), HIGHER),
+    ("epochs", report.Config(informational=("epochs",)), INFO),
+    ("count_ratio", report.Config(higher_is_better=("count_*",)), HIGHER),
+    ("loss", report.Config(informational=("eval.*",)), LOWER),
+])
+def test_informational_direction(name, config, direction):
+    assert config.direction(name) == direction
+
+
+def test_informational_metrics_show_the_change_but_are_never_judged():
+    diff = {"metrics.json": {"accuracy": {"old": 0.9, "new": 0.91},
+                             "feature_importance.age": {"old": 0.4, "new": 0.2},
+                             "epochs": {"old": 10, "new": 12}}}
+    item = report.build_report("develop", {"metrics": diff}, champion=champion(**{"feature_importance.age": 0.5}),
+                               config=report.Config(informational=("epochs",)))
+    by_name = {row.name: row for row in item.metrics}
+    assert by_name["feature_importance.age"].informational and by_name["epochs"].informational
+    assert (by_name["feature_importance.age"].vs_base, by_name["feature_importance.age"].vs_champion) == \
+        ("noted", "noted")
+    assert (item.vs_base.result, item.vs_base.compared) == ("better", 1)
+    assert item.vs_champion.result == "n/a"
+    markdown, _ = report_render.render(item)
+    importance = next(line for line in markdown.splitlines() if "importance" in line)
+    assert "▼ -0.2000 (-50.00%) |" in importance and "✅" not in importance and "⚠️" not in importance
+    assert "ℹ️ informational" in markdown
+    document = report.to_json(item)
+    assert [row["better"] for row in document["metrics"] if row["informational"]] == [None, None]
+
+
+def test_an_importance_bar_plot_going_down_is_no_regression():
+    table = report.ClassTable("importance", "Feature importance", "feature", ("importance",),
+                              {"new": {"age": {"importance": 0.2}}, "base": {"age": {"importance": 0.4}}})
+    item = report.build_report("develop", {})
+    [plot] = report.with_directions([table], report.Config())
+    full, _ = report_render.class_table_levels(item, plot)
+    assert "0.2000 (▼-0.2000)" in full and "⚠️" not in full
 
 
 def test_mlflow_links():
@@ -639,11 +729,20 @@ def test_fit_drops_stages_in_order_and_keeps_the_metrics_table():
     item = report.build_report("develop", synthetic_dvc(metrics=40, plots=6, points=100, files=50),
                                config=report.Config(max_chars=6000))
     markdown, dropped = report_render.render(item)
-    assert dropped == list(report_render.STAGES[:len(dropped)])
+    assert dropped == [stage for stage in report_render.STAGES if stage in dropped]
+    assert "params" in dropped and "experiment table" not in dropped   # this report has no experiments
+    assert "experiment table" not in markdown
     assert "| holdout/segment\\_000/accuracy |" in markdown and report_render.size(markdown) <= 6000
     assert table_problems(markdown) == []
     full, nothing_dropped = report_render.render(replace_config(item, max_chars=report_render.COMMENT_LIMIT))
     assert nothing_dropped == [] and "Shortened" not in full
+
+
+def test_a_report_at_the_largest_max_chars_still_posts_with_its_marker():
+    item = report.build_report("develop", synthetic_dvc(), config=report.Config(max_chars=report_render.BODY_LIMIT))
+    markdown, dropped = report_render.render(item)
+    assert dropped and report_render.size(markdown) > report_render.BODY_LIMIT - 2000
+    assert len(comment.with_marker(markdown, "k" * comment.MAX_KEY)) <= comment.COMMENT_LIMIT
 
 
 def replace_config(item: report.Report, **changes) -> report.Report:
@@ -674,7 +773,7 @@ def test_json_shape():
     accuracy = next(row for row in document["metrics"] if row["name"] == "accuracy")
     assert accuracy == {"path": "metrics.json", "name": "accuracy", "base": 0.969359, "new": 0.98, "change": 0.010641,
                         "champion": 0.99, "better": True, "champion_change": -0.01, "better_than_champion": False,
-                        "lower_is_better": False}
+                        "lower_is_better": False, "mlflow_key": "accuracy", "informational": False}
     recall = next(row for row in document["metrics"] if row["name"] == "recall")
     assert (recall["new"], recall["change"], recall["better"]) == (None, None, None)
     assert document["params"] == [{"path": "params.yaml", "name": "train.lr", "base": 0.01, "new": 0.02}]
@@ -725,6 +824,9 @@ def test_experiments_table_beside_the_prs_own_training():
         "metrics": [{"path": "metrics.json", "name": "accuracy", "value": 0.99},
                     {"path": "metrics.json", "name": "val_loss", "value": 0.7},
                     {"path": "metrics.json", "name": "extra", "value": 1.0}]}
+    informational = report_render.experiments_block(replace_config(item, informational=("accuracy",)))
+    assert "| Run | Params set | accuracy ℹ️ | val\\_loss ↓ |" in informational
+    assert "| fast | `train.lr=0.05` | 0.9900 | 0.7000 |" in informational   # no best of an informational value
     short = report_render.experiments_block(item, full=False)
     assert short == "### Experiments\n\n_2 experiment(s) ran: compared in the JSON report._\n"
     assert report_render.experiments_block(canned_report()) == ""

@@ -170,6 +170,17 @@ def test_run_without_remote_or_tracking(pipeline_repo, tmp_path, monkeypatch, ca
     assert "0 stage(s) ran" in capsys.readouterr().out
 
 
+def test_a_repro_naming_no_stage_says_the_pipeline_was_up_to_date(pipeline_repo, tmp_path, monkeypatch, capsys,
+                                                                   venv_path):
+    del venv_path
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setattr(train, "reproduce", lambda *args: ({}, True))
+    assert main(["train", "run", "--repo", str(pipeline_repo)]) == 0
+    assert "train: no stage ran: dvc repro found the pipeline up to date; model" in capsys.readouterr().out
+    assert "| stage |" not in summary.read_text() and "No stage ran" in summary.read_text()
+
+
 def test_run_with_a_remote_and_a_track_command(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path):
     del venv_path
     subprocess.run(["dvc", "remote", "add", "-d", "storage", str(tmp_path / "remote")], cwd=pipeline_repo,

@@ -6,9 +6,11 @@
 The champion's validation metrics (its MLflow run, found through the registry alias; the tracking
 server from MLFLOW_TRACKING_URI) are the baseline: an alert fires when a live metric falls below the
 baseline minus the tolerance (rises above baseline plus tolerance for loss-like metrics: loss, error,
-rmse, mae, mse, latency). Further alerts: request latency above a limit, CPU and memory high, drift
-detected. Writes DIR/alert-rules.yml (for Prometheus' `rule_files`, checked with `promtool check
-rules`) and DIR/grafana-dashboard.json (import it in Grafana; pick the Prometheus data source).
+rmse, mae, mse, latency; the report's rule). --metric names an MLflow metric key
+(mlops_ci.metric_names): `accuracy` with one metrics file, `eval.accuracy` with several. Further
+alerts: request latency above a limit, CPU and memory high, drift detected. Writes
+DIR/alert-rules.yml (for Prometheus' `rule_files`, checked with `promtool check rules`) and
+DIR/grafana-dashboard.json (import it in Grafana; pick the Prometheus data source).
 
 The series the rules read (the model server exports the first two, the Prometheus client's process
 collector the next two, the monitor workflow pushes the drift series):
@@ -33,7 +35,8 @@ import yaml
 from mlops_ci import gha
 from mlops_ci.errors import EXIT_OK, MlopsCiError
 from mlops_ci.registry import NotFound, Registry
-from mlops_ci.report import DEFAULT_ALIAS, LOWER_IS_BETTER
+from mlops_ci.metric_names import LOWER, name_direction
+from mlops_ci.report import DEFAULT_ALIAS
 from mlops_ci.text import md_escape
 
 RULES_FILE = "alert-rules.yml"
@@ -98,7 +101,7 @@ def signals(metrics: dict[str, float], options: Options) -> list[Signal]:
         if name not in metrics:
             available = ", ".join(sorted(metrics)) or "none"
             raise MlopsCiError(f"the champion has no metric {name!r} (it has: {available})", where="--metric")
-        lower = bool(LOWER_IS_BETTER.search(name))
+        lower = name_direction(name) == LOWER
         baseline = float(metrics[name])
         threshold = _number(baseline + options.tolerance if lower else baseline - options.tolerance)
         word = "above" if lower else "below"

@@ -30,15 +30,21 @@ from mlops_ci import gha
 from mlops_ci.errors import EXIT_OK, MlopsCiError
 from mlops_ci.github import GitHubClient, GitHubError, repo_path
 
-COMMENT_LIMIT = 65_536
+COMMENT_LIMIT = 65_536           # GitHub's limit on an issue or pull-request comment body
 DEFAULT_BOT = "github-actions[bot]"
+MAX_KEY = 100
 
 
 def marker(key: str) -> str:
     """The hidden HTML comment that identifies one report's comment."""
-    if not key or "--" in key or ">" in key:
-        raise MlopsCiError(f"--marker {key!r}: use letters, digits, '.', '_', '/' or single '-'")
+    if not key or "--" in key or ">" in key or len(key) > MAX_KEY:
+        raise MlopsCiError(f"--marker {key!r}: use letters, digits, '.', '_', '/' or single '-' "
+                           f"(at most {MAX_KEY})")
     return f"<!-- mlops-ci:{key} -->"
+
+
+# What with_marker adds to a body at most: a body within COMMENT_LIMIT - MARKER_ROOM always posts.
+MARKER_ROOM = len(marker("k" * MAX_KEY)) + 2
 
 
 def with_marker(body: str, key: str) -> str:

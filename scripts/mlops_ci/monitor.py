@@ -32,7 +32,7 @@ from mlops_ci import gha
 from mlops_ci.comment import COMMENT_LIMIT, marker
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.github import GitHubClient, repo_path
-from mlops_ci.report import LOWER_IS_BETTER
+from mlops_ci.metric_names import LOWER_IS_BETTER
 from mlops_ci.text import show
 
 ACTIONS = ("dispatch", "issue", "none")

@@ -9,7 +9,9 @@ The tracking server is MLFLOW_TRACKING_URI. promote finds the version (by number
 merged as that commit, asked of GitHub: GITHUB_TOKEN, GITHUB_REPOSITORY), checks its gates, and
 points the alias at it. --model may be left out when the PR's or commit's versions belong to one model.
 
-Gates (--gate, repeatable; else `promotion.gates` in .github/mlops-ci.yml):
+Gates (--gate, repeatable; else `promotion.gates` in .github/mlops-ci.yml) name MLflow metric keys
+(mlops_ci.metric_names): `accuracy` in a project with one metrics file, `eval.accuracy` (file stem,
+dotted key) with several.
     accuracy>=0.9              a threshold on the version's run metric (>=, <=, >, <, ==)
     accuracy:no-regress:0.01   not worse than the champion by more than 0.01 (absolute); the direction
                                follows the report's rule (names with loss, error, rmse... are lower-is-better)
@@ -133,7 +135,8 @@ def check_metric_gate(gate: Gate, metrics: dict[str, float], champion: dict[str,
     """A threshold or no-regress gate on the version's metrics (`champion`: None when there is none)."""
     value = metrics.get(gate.metric)
     if value is None:
-        return GateResult(gate.text, FAILED, f"the version's run did not log {gate.metric}")
+        return GateResult(gate.text, FAILED, f"the version's run did not log {gate.metric}"
+                          + _prefixed_hint(gate.metric, metrics))
     if gate.kind == "threshold":
         passed = _OPERATORS[gate.op](value, gate.value)
         return GateResult(gate.text, PASSED if passed else FAILED, f"{gate.metric} = {value:g}")
@@ -146,6 +149,13 @@ def check_metric_gate(gate: Gate, metrics: dict[str, float], champion: dict[str,
     passed = change <= gate.value if lower_is_better else -change <= gate.value
     return GateResult(gate.text, PASSED if passed else FAILED,
                       f"{value:g} vs champion {best:g} ({change:+g}, tolerance {gate.value:g})")
+
+
+def _prefixed_hint(metric: str, metrics: dict[str, float]) -> str:
+    """Name the file-prefixed keys a gate on a bare name probably meant (several metrics files)."""
+    found = sorted(key for key in metrics if key.endswith(f".{metric}"))
+    return f" (it logged {', '.join(found)}: with several metrics files, gates name <file stem>.<key>)" \
+        if found else ""
 
 
 def read_predictions(text: str) -> dict[str, tuple[str, str]]:

@@ -24,13 +24,16 @@ file lists, the experiment table, params, unchanged metrics; the verdict and the
 
 Config (`report:` in .github/mlops-ci.yml, or --config FILE):
     report:
-      lower_is_better: [val_loss, "*_ms"]   # metric names or path:name, globs allowed
-      higher_is_better: [error_budget]      # overrides the built-in name rule
+      lower_is_better: [val_loss, "*_ms"]   # metric names, path:name or MLflow keys; globs allowed
+      higher_is_better: [error_budget]      # overrides the built-in name rules
+      informational: [epochs, "*_seen"]     # change shown, never judged better/worse nor counted
       precision: 4                          # decimals shown (default 4)
       max_points: 50                        # points per chart (default 50)
       max_files: 20                         # files listed per data path (default 20)
-      max_chars: 64000                      # comment size budget (default 64000)
-Without a rule, names containing loss, error, rmse, mae, mse or latency are lower-is-better.
+      max_chars: 64000                      # comment size budget (default 64000; at most 65416:
+                                            # GitHub's 65536 less room for the comment's marker)
+Without a rule, the built-in name rule of mlops_ci.metric_names decides; it also maps DVC names to the
+champion's MLflow keys.
 
 Exit 0 when the report was written (a report informs, it does not gate; an unreachable MLflow
 server leaves the champion "unavailable" with a warning), 2 when the base revision does not exist,
@@ -48,9 +51,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from importlib.util import find_spec
@@ -62,6 +64,7 @@ import yaml
 
 from mlops_ci import gha, report_render
 from mlops_ci.experiments import Experiment, load_experiments
+from mlops_ci.metric_names import HIGHER, INFO, LOWER, mlflow_key, name_direction
 from mlops_ci.registry import bounded_mlflow_retries
 from mlops_ci.errors import EXIT_OK, MlopsCiError
 from mlops_ci.local.git import git
@@ -70,16 +73,17 @@ from mlops_ci.report_data import (BASE, CHANGE_KINDS, NEW, DataGroup, parse_data
 
 DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
 DEFAULT_ALIAS = "champion"
-LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|latency", re.IGNORECASE)
 # Bounded MLflow client retries (its defaults retry for about 4 minutes); set only when unset.
 DVC_TIMEOUT = 900
 WORKSPACE = "workspace"
-# Outcomes of one comparison.
+# Outcomes of one comparison (and "noted": an informational value changed, shown but not judged).
 BETTER, WORSE, SAME = "better", "worse", "same"
 # Verdict results beyond better/worse/mixed/unchanged.
 NOT_APPLICABLE = "n/a"        # nothing to compare with (no MLflow, no --model, no common metric)
 NO_CHAMPION = "none"          # the model has no version under the alias yet
 UNAVAILABLE = "unavailable"   # MLflow could not be asked
+# A confusion matrix's predicted field, by name (DVC's docs put it on x or on y, depending on the page).
+_PREDICTED = re.compile(r"pred", re.IGNORECASE)
 _DVC_NOTE = re.compile(r"^(?:ERROR|WARNING):|failed", re.IGNORECASE)
 
 
@@ -95,17 +99,23 @@ class Config:  # pylint: disable=too-many-instance-attributes
     max_points: int = 50
     max_files: int = 20
     max_chars: int = 64_000
+    informational: tuple[str, ...] = ()
+
+    def direction(self, name: str, path: str = "", key: str = "") -> str:
+        """HIGHER, LOWER or INFO for metric `name` in file `path` (MLflow key `key`): the config's
+        lists first (patterns match the name, path:name or the key), then the built-in name rule."""
+        def listed(patterns: tuple[str, ...]) -> bool:
+            return any(fnmatchcase(candidate, pattern) for pattern in patterns
+                       for candidate in (name, f"{path}:{name}", key or name))
+        for patterns, found in ((self.informational, INFO), (self.higher_is_better, HIGHER),
+                                (self.lower_is_better, LOWER)):
+            if listed(patterns):
+                return found
+        return name_direction(name)
 
     def lower_is_better_for(self, name: str, path: str = "") -> bool:
         """Whether a smaller value of metric `name` (in file `path`) is an improvement."""
-        def listed(patterns: tuple[str, ...]) -> bool:
-            return any(fnmatchcase(name, pattern) or fnmatchcase(f"{path}:{name}", pattern)
-                       for pattern in patterns)
-        if listed(self.higher_is_better):
-            return False
-        if listed(self.lower_is_better):
-            return True
-        return bool(LOWER_IS_BETTER.search(name))
+        return self.direction(name, path) == LOWER
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,8 @@ class MetricRow:  # pylint: disable=too-many-instance-attributes
     new: Any
     champion: Any = None
     lower_is_better: bool = False
+    informational: bool = False
+    key: str = ""                    # the MLflow metric key (mlops_ci.metric_names)
     vs_base: str | None = None
     vs_champion: str | None = None
 
@@ -153,7 +165,7 @@ class Series:
 
 
 @dataclass(frozen=True)
-class CurvePlot:
+class CurvePlot:  # pylint: disable=too-many-instance-attributes
     """A line plot (x and y numeric), one per y field, one series per revision."""
 
     name: str
@@ -162,6 +174,7 @@ class CurvePlot:
     y: str
     series: tuple[Series, ...]
     lower_is_better: bool = False
+    informational: bool = False
     kind: str = "curve"
 
 
@@ -179,7 +192,7 @@ class ConfusionPlot:
 
 
 @dataclass(frozen=True)
-class ClassTable:
+class ClassTable:  # pylint: disable=too-many-instance-attributes
     """A bar plot over categories (per-class scores): every numeric column per category and role."""
 
     name: str
@@ -188,6 +201,7 @@ class ClassTable:
     columns: tuple[str, ...]
     rows: Mapping[str, Mapping[str, Mapping[str, float]]]   # role -> category -> column -> value
     lower_is_better: tuple[bool, ...] = ()
+    informational: tuple[bool, ...] = ()
     kind: str = "table"
 
 
@@ -264,8 +278,8 @@ class Report:  # pylint: disable=too-many-instance-attributes
 # --- config -------------------------------------------------------------------------------------
 
 _INT_KEYS = {"precision": (0, 12), "max_points": (2, 1000), "max_files": (0, 10_000),
-             "max_chars": (1000, report_render.COMMENT_LIMIT)}
-_LIST_KEYS = ("lower_is_better", "higher_is_better")
+             "max_chars": (1000, report_render.BODY_LIMIT)}
+_LIST_KEYS = ("lower_is_better", "higher_is_better", "informational")
 
 
 def _node_line(node: yaml.Node | None) -> int | None:
@@ -327,11 +341,17 @@ def parse_config(text: str, where: str) -> Config:
             raise MlopsCiError(f"report.{key}: unknown key (allowed: {', '.join(allowed)})", where=where,
                                line=_node_line(key_node))
         values[key] = _config_value(key, value, where, _node_line(value_node))
-    both = sorted(set(values.get("lower_is_better", ())) & set(values.get("higher_is_better", ())))
-    if both:
-        raise MlopsCiError(f"report: {both[0]!r} is both lower_is_better and higher_is_better", where=where,
-                           line=_node_line(section_node))
+    _check_exclusive(values, where, _node_line(section_node))
     return Config(**values)
+
+
+def _check_exclusive(values: Mapping[str, Any], where: str, line: int | None) -> None:
+    """A metric name in two of the direction lists is an MlopsCiError."""
+    for index, first in enumerate(_LIST_KEYS):
+        for second in _LIST_KEYS[index + 1:]:
+            both = sorted(set(values.get(first, ())) & set(values.get(second, ())))
+            if both:
+                raise MlopsCiError(f"report: {both[0]!r} is both {first} and {second}", where, line)
 
 
 def load_config(option: str | None, repo: Path) -> Config:
@@ -454,6 +474,14 @@ def _curves(name: str, title: str, x: str, y: str, values: list[dict[str, Any]])
     return plots
 
 
+def confusion_axes(x: str, y: str) -> tuple[str, str]:
+    """(actual, predicted) of a confusion plot's x and y fields: the field named like a prediction
+    is the predicted one; without one, y is actual (rows), as in DVC's confusion template."""
+    if _PREDICTED.search(y) and not _PREDICTED.search(x):
+        return x, y
+    return y, x
+
+
 def _confusion(name: str, title: str, actual: str, predicted: str,
                values: list[dict[str, Any]]) -> ConfusionPlot:
     counts: dict[str, dict[tuple[str, str], int]] = {}
@@ -493,7 +521,7 @@ def _vega_plots(name: str, content: Mapping[str, Any]) -> list[Plot]:
     if x.get("type") in numeric and y.get("type") in numeric:
         return list(_curves(name, title, x["field"], y["field"], values)) or [OtherPlot(name, title)]
     if x.get("type") not in numeric and y.get("type") not in numeric:
-        return [_confusion(name, title, y["field"], x["field"], values)]
+        return [_confusion(name, title, *confusion_axes(x["field"], y["field"]), values)]
     key = x["field"] if x.get("type") not in numeric else y["field"]
     return [_class_table(name, title, key, values)]
 
@@ -515,24 +543,25 @@ def parse_plots_diff(data: Mapping[str, Any]) -> tuple[list[Plot], list[str]]:
     problems: dict[str, list[str]] = {}
     for error in data.get("errors") or ():
         if isinstance(error, dict):
-            # A revision-wide error (the revision's dvc.yaml unreadable) names no plot or file.
-            where, detail = error.get("source") or error.get("name"), error.get("msg") or error.get("type")
-            what = f"{where}: {detail}" if where else str(detail)
-            problems.setdefault(what, []).append(str(error.get("rev")))
-    notes = [f"dvc plots: {what} ({', '.join(revs)})" for what, revs in problems.items()]
+            # DVC leaves out what it does not know (a definition error has no rev): never print None.
+            source = error.get("source") or error.get("name")
+            reason = error.get("msg") or error.get("type") or "could not be loaded"
+            revs = problems.setdefault(f"{source}: {reason}" if source else str(reason), [])
+            if error.get("rev"):
+                revs.append(str(error["rev"]))
+    notes = [f"dvc plots: {what}" + (f" ({', '.join(revs)})" if revs else "")
+             for what, revs in problems.items()]
     return plots, notes
 
 
 # --- comparisons --------------------------------------------------------------------------------
 
-def outcome(reference: Any, value: Any, lower_is_better: bool, precision: int) -> str | None:
-    """BETTER, WORSE or SAME (a change that rounds to zero at `precision`); None if not comparable."""
+def outcome(reference: Any, value: Any, lower_is_better: bool, precision: int,
+            informational: bool = False) -> str | None:
+    """BETTER, WORSE, SAME (a change that rounds to zero at `precision`) or NOTED (an informational
+    value changed); None if not comparable."""
     delta = difference(reference, value)
-    if delta is None:
-        return None
-    if abs(delta) < 0.5 * 10 ** -precision:
-        return SAME
-    return BETTER if (delta < 0) == lower_is_better else WORSE
+    return None if delta is None else report_render.judge(delta, lower_is_better, precision, informational)
 
 
 def verdict(outcomes: list[str | None], reason: str = "no metric on both sides") -> Verdict:
@@ -553,17 +582,25 @@ def verdict(outcomes: list[str | None], reason: str = "no metric on both sides")
 
 def compare(rows: list[MetricRow], champion: Champion,
             config: Config) -> tuple[list[MetricRow], Verdict, Verdict]:
-    """Rows with directions, champion values and outcomes; the verdicts against base and champion."""
+    """Rows with directions, champion values (matched by MLflow key) and outcomes; the verdicts
+    against base and champion, informational metrics left out of both."""
     compared = []
+    paths = {row.path for row in rows}
     for row in rows:
-        lower = config.lower_is_better_for(row.name, row.path)
-        value = champion.metrics.get(row.name) if champion.status == "ok" else None
-        compared.append(replace(row, lower_is_better=lower, champion=value,
-                                vs_base=outcome(row.base, row.new, lower, config.precision),
-                                vs_champion=outcome(value, row.new, lower, config.precision)))
-    vs_base = verdict([row.vs_base for row in compared])
+        key = mlflow_key(row.path, row.name, paths)
+        direction = config.direction(row.name, row.path, key)
+        row = replace(row, lower_is_better=direction == LOWER, informational=direction == INFO, key=key,
+                      champion=champion.metrics.get(key) if champion.status == "ok" else None)
+        compared.append(replace(row, vs_base=outcome(row.base, row.new, row.lower_is_better, config.precision,
+                                                     row.informational),
+                                vs_champion=outcome(row.champion, row.new, row.lower_is_better,
+                                                    config.precision, row.informational)))
+    judged = [row for row in compared if not row.informational]
+    vs_base = verdict([row.vs_base for row in judged])
     if champion.status == "ok":
-        vs_champion = verdict([row.vs_champion for row in compared], "no metric in common with the champion")
+        vs_champion = verdict([row.vs_champion for row in judged], "no metric in common with the champion"
+                              + (" (with several metrics files, MLflow keys are <file stem>.<key>)"
+                                 if len(paths) > 1 else ""))
     else:
         vs_champion = Verdict(champion.status, reason=champion.message)
     return compared, vs_base, vs_champion
@@ -574,10 +611,12 @@ def with_directions(plots: list[Plot], config: Config) -> list[Plot]:
     result: list[Plot] = []
     for plot in plots:
         if isinstance(plot, CurvePlot):
-            plot = replace(plot, lower_is_better=config.lower_is_better_for(plot.y.rsplit(": ", 1)[-1]))
+            direction = config.direction(plot.y.rsplit(": ", 1)[-1])
+            plot = replace(plot, lower_is_better=direction == LOWER, informational=direction == INFO)
         elif isinstance(plot, ClassTable):
-            plot = replace(plot, lower_is_better=tuple(config.lower_is_better_for(column)
-                                                       for column in plot.columns))
+            directions = [config.direction(column) for column in plot.columns]
+            plot = replace(plot, lower_is_better=tuple(direction == LOWER for direction in directions),
+                           informational=tuple(direction == INFO for direction in directions))
         result.append(plot)
     return result
 
@@ -639,7 +678,7 @@ def _verdict_json(item: Verdict) -> dict[str, Any]:
 def _plot_json(plot: Plot) -> dict[str, Any]:
     if isinstance(plot, CurvePlot):
         return {"kind": plot.kind, "name": plot.name, "title": plot.title, "x": plot.x, "y": plot.y,
-                "lower_is_better": plot.lower_is_better,
+                "lower_is_better": plot.lower_is_better, "informational": plot.informational,
                 "series": [{"rev": series.rev, "role": series.role,
                             "points": [list(point) for point in series.points]} for series in plot.series]}
     if isinstance(plot, ConfusionPlot):
@@ -664,10 +703,12 @@ def to_json(report: Report) -> dict[str, Any]:
     return {
         "verdict": {"base": _verdict_json(report.vs_base), "champion": _verdict_json(report.vs_champion),
                     "text": report_render.verdict_text(report)},
-        "metrics": [{"path": row.path, "name": row.name, "base": row.base, "new": row.new,
-                     "change": row.change, "champion": row.champion, "better": _better(row.vs_base),
-                     "champion_change": row.champion_change, "better_than_champion": _better(row.vs_champion),
-                     "lower_is_better": row.lower_is_better} for row in report.metrics],
+        "metrics": [{"path": row.path, "name": row.name, "mlflow_key": row.key, "base": row.base,
+                     "new": row.new, "change": row.change, "champion": row.champion,
+                     "better": _better(row.vs_base), "champion_change": row.champion_change,
+                     "better_than_champion": _better(row.vs_champion),
+                     "lower_is_better": row.lower_is_better, "informational": row.informational}
+                    for row in report.metrics],
         "params": [{"path": row.path, "name": row.name, "base": row.base, "new": row.new}
                    for row in report.params],
         "data": [{"path": group.path, "source": group.source, "status": group.status,

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlops_ci import __version__
+from mlops_ci.comment import COMMENT_LIMIT, MARKER_ROOM
+from mlops_ci.metric_names import INFO, LOWER
 from mlops_ci.text import md_escape
 
 if TYPE_CHECKING:  # pragma: no cover
     from mlops_ci.report import (ClassTable, ConfusionPlot, CurvePlot, DataGroup, MetricRow, Report, Series,
                                  Verdict)
 
-COMMENT_LIMIT = 65_536           # GitHub's limit on an issue or pull-request comment body
+BODY_LIMIT = COMMENT_LIMIT - MARKER_ROOM   # the most a report may be: `comment` adds its marker
 COARSE_POINTS = 12               # points per chart once plot point detail is dropped
 MAX_MATRIX_LABELS = 20           # wider confusion matrices become a list of the top confusions
 TOP_CONFUSIONS = 15
@@ -39,6 +41,7 @@ POINTS, CHARTS, PER_CLASS, FILE_LISTS, EXPERIMENTS, PARAMS, UNCHANGED = range(1,
 MAX_EXPERIMENT_METRICS = 6       # metric columns in the experiments table (all are in the JSON)
 
 _EMOJI = {"better": "✅", "worse": "⚠️", "mixed": "⚖️", "unchanged": "➖"}
+_DIRECTION_MARK = {LOWER: " ↓", INFO: " ℹ️"}      # after a metric's name; higher-is-better has none
 
 
 # --- formatting ---------------------------------------------------------------------------------
@@ -73,10 +76,12 @@ def signed(delta: float, precision: int) -> str:
     return _decimal(delta, precision, "+")
 
 
-def judge(delta: float, lower_is_better: bool, precision: int) -> str:
-    """same (rounds to zero at `precision`), better or worse."""
+def judge(delta: float, lower_is_better: bool, precision: int, informational: bool = False) -> str:
+    """same (rounds to zero at `precision`), noted (an informational value changed), better or worse."""
     if abs(delta) < 0.5 * 10 ** -precision:
         return "same"
+    if informational:
+        return "noted"
     return "better" if (delta < 0) == lower_is_better else "worse"
 
 
@@ -93,7 +98,8 @@ def _arrow(delta: float) -> str:
 
 
 def change_cell(base: Any, new: Any, delta: float | None, kind: str | None, precision: int) -> str:
-    """The change column: arrow (direction of the value), signed change, percent, ✅ better / ⚠️ worse."""
+    """The change column: arrow (direction of the value), signed change, percent, ✅ better / ⚠️ worse
+    (no mark when noted: informational)."""
     if kind is None or delta is None:
         if base is None and new is not None:
             return "🆕 new"
@@ -103,7 +109,8 @@ def change_cell(base: Any, new: Any, delta: float | None, kind: str | None, prec
     if kind == "same":
         return "="
     percent = f" ({delta / abs(base) * 100:+.2f}%)" if base else ""
-    return f"{_arrow(delta)} {signed(delta, precision)}{percent} {_EMOJI[kind]}"
+    mark = f" {_EMOJI[kind]}" if kind in _EMOJI else ""
+    return f"{_arrow(delta)} {signed(delta, precision)}{percent}{mark}"
 
 
 def _table(header: Sequence[str], align: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -199,7 +206,8 @@ def metrics_block(report: Report, *, changed_only: bool = False, limit: int | No
               f"Champion{version}"]
     align = [*([":---"] if with_path else []), ":---", "---:", "---:", "---:", "---:"]
     cells = [[*([code(row.path)] if with_path else []),
-              md_escape(row.name) + (" ↓" if row.lower_is_better else ""),
+              md_escape(row.name) + _DIRECTION_MARK.get(LOWER if row.lower_is_better else
+                                                         INFO if row.informational else "", ""),
               number(row.base, precision), number(row.new, precision),
               change_cell(row.base, row.new, row.change, row.vs_base, precision), _champion_cell(report, row)]
              for row in rows]
@@ -211,6 +219,8 @@ def metrics_block(report: Report, *, changed_only: bool = False, limit: int | No
     legend = ["▲▼ direction of the change", "✅ better", "⚠️ worse"]
     if any(row.lower_is_better for row in report.metrics):
         legend.append("↓ lower is better")
+    if any(row.informational for row in report.metrics):
+        legend.append("ℹ️ informational: the change is shown, not judged")
     if champion.status == "ok":
         legend.append("champion column: ✅/⚠️ when this PR is better/worse than the champion")
     parts += ["", f"<sub>{' · '.join(legend)}</sub>"]
@@ -260,7 +270,7 @@ def _best(values: Sequence[Any], lower_is_better: bool) -> Any:
 
 def experiments_block(report: Report, *, full: bool = True) -> str:
     """The PR's parallel experiments beside its own training: the params each set and its metrics,
-    the best value of each metric in bold."""
+    the best value of each judged metric in bold."""
     if not report.experiments:
         return ""
     parts = ["### Experiments", ""]
@@ -273,15 +283,19 @@ def experiments_block(report: Report, *, full: bool = True) -> str:
     lines: list[tuple[str, str, Any]] = [("**this PR**", "its own params", ours)]
     lines += [(md_escape(item.name), " ".join(code(f"{key}={value}") for key, value in item.params.items()),
                item.metrics) for item in report.experiments]
-    lower = [report.config.lower_is_better_for(name, path) for path, name in columns]
-    best = [_best([values.get(key) for _, _, values in lines], low) for key, low in zip(columns, lower)]
+    directions = [report.config.direction(name, path) for path, name in columns]
+    # No best of an informational value (a feature importance is not better for being higher).
+    best = [None if direction == INFO else _best([values.get(key) for _, _, values in lines],
+                                                 direction == LOWER)
+            for key, direction in zip(columns, directions)]
 
     def cell(value: Any, top: Any) -> str:
         text = number(value, precision)
         return f"**{text}**" if top is not None and value == top else text
 
     header = ["Run", "Params set",
-              *(md_escape(name) + (" ↓" if low else "") for (_, name), low in zip(columns, lower))]
+              *(md_escape(name) + _DIRECTION_MARK.get(direction, "")
+                for (_, name), direction in zip(columns, directions))]
     rows = [[label, settings, *(cell(values.get(key), top) for key, top in zip(columns, best))]
             for label, settings, values in lines]
     parts.append(_table(header, [":---", ":---", *("---:" for _ in columns)], rows))
@@ -423,7 +437,7 @@ def curve_summary(report: Report, plot: CurvePlot) -> str:
     if "new" in last and "base" in last:
         (base_x, base_y), (new_x, new_y) = last["base"], last["new"]
         delta = round(new_y - base_y, 12)
-        kind = judge(delta, plot.lower_is_better, precision)
+        kind = judge(delta, plot.lower_is_better, precision, plot.informational)
         where = f"at {md_escape(plot.x)} {_short(new_x)}" if new_x == base_x else "at the end"
         return (f"{md_escape(plot.y)} {where}: {number(base_y, precision)} → {number(new_y, precision)}, "
                 f"{change_cell(base_y, new_y, delta, kind, precision)}")
@@ -510,6 +524,7 @@ def class_table_levels(report: Report, plot: ClassTable) -> tuple[str, str]:
     shown = new or base
     keys = list(shown) + [key for key in base if key not in shown]
     lower = dict(zip(plot.columns, plot.lower_is_better))
+    info = dict(zip(plot.columns, plot.informational))
 
     def cell(key: str, column: str) -> str:
         value = shown.get(key, {}).get(column)
@@ -517,7 +532,7 @@ def class_table_levels(report: Report, plot: ClassTable) -> tuple[str, str]:
         if value is None or old is None:
             return number(value, precision)
         delta = round(value - old, 12)
-        kind = judge(delta, lower.get(column, False), precision)
+        kind = judge(delta, lower.get(column, False), precision, info.get(column, False))
         if kind == "same":
             return number(value, precision)
         return f"{number(value, precision)} ({_arrow(delta)}{signed(delta, precision)}" \
@@ -626,15 +641,22 @@ def fit(head: Sequence[Block], tail: Sequence[Block], budget: int,
         last_resort: Callable[[int], str] | None = None, resort_index: int = 2) -> tuple[str, list[str]]:
     """The fullest document within `budget` (see size()), and the drop stages it needed.
 
-    Stages apply in order; whole blocks change level, so no table is ever cut. When even the last
-    stage is too long, `last_resort(rows)` renders head[resort_index] with fewer rows (binary search)."""
+    Stages apply in order; whole blocks change level, so no table is ever cut. A stage that changes
+    no block (no experiments, say) is skipped and not named in the note. When even the last stage is
+    too long, `last_resort(rows)` renders head[resort_index] with fewer rows (binary search)."""
     end = _join([block.at(0) for block in tail])
+    dropped: list[str] = []
+    text = ""
     for stage in range(len(STAGES) + 1):
-        note = truncation_note(STAGES[:stage]) if stage else ""
+        if stage and all(block.at(stage) == block.at(stage - 1) for block in head):
+            continue
+        if stage:
+            dropped.append(STAGES[stage - 1])
+        note = truncation_note(dropped) if dropped else ""
         text = _join([*(block.at(stage) for block in head), note, end])
         if size(text) <= budget:
-            return text, list(STAGES[:stage])
-    dropped = [*STAGES, "metric rows"]
+            return text, dropped
+    dropped.append("metric rows")
     if last_resort is None:
         return text, dropped
     parts = [block.at(len(STAGES)) for block in head]
@@ -662,6 +684,6 @@ def _most_rows(document: Callable[[int], str], budget: int) -> str | None:
 def render(report: Report) -> tuple[str, list[str]]:
     """The comment Markdown within the configured budget, and what was left out to fit."""
     head, tail = blocks(report)
-    budget = min(report.config.max_chars, COMMENT_LIMIT)
+    budget = min(report.config.max_chars, BODY_LIMIT)
     return fit(head, tail, budget,
                lambda rows: metrics_block(report, changed_only=True, limit=rows), resort_index=2)

@@ -198,6 +198,7 @@ def run_plan(args: argparse.Namespace) -> int:
 
 # --- run --------------------------------------------------------------------------------------------
 
+NOTHING_RAN = "No stage ran: dvc repro found the pipeline up to date."
 _STAGE_RAN = re.compile(r"Running stage '([^']+)'")
 _STAGE_RESTORED = re.compile(r"Stage '([^']+)' is cached - skipping run")
 _STAGE_UNCHANGED = re.compile(r"Stage '([^']+)' didn't change, skipping")
@@ -359,8 +360,9 @@ def run_train(args: argparse.Namespace) -> int:
     ran = _ran(stages)
     gha.set_output("stages-ran", " ".join(ran))
     gha.append_summary(train_summary(gpus, stages, result, remote))
-    print(f"train: {len(ran)} stage(s) ran, {len(stages) - len(ran)} restored or unchanged; "
-          f"model {result.get('model_name', '-')} version {result.get('model_version', '-')}")
+    done = (f"{len(ran)} stage(s) ran, {len(stages) - len(ran)} restored or unchanged" if stages
+            else NOTHING_RAN.lower().rstrip("."))
+    print(f"train: {done}; model {result.get('model_name', '-')} version {result.get('model_version', '-')}")
     return EXIT_OK
 
 
@@ -426,9 +428,12 @@ def train_summary(gpus: list[str], stages: dict[str, str], result: dict[str, Any
     icons = {"ran": "🏋️ ran", "restored": "♻️ restored from the run-cache", "unchanged": "✔️ unchanged"}
     lines = ["### train", "", f"**GPUs:** {'; '.join(gpus) if gpus else 'none seen: trained on the CPU'}  ",
              "**DVC remote:** "
-             + ("pulled from and pushed to (run-cache included)" if remote else "none configured"),
-             "", "| stage | outcome |", "|---|---|"]
-    lines += [f"| {stage} | {icons[outcome]} |" for stage, outcome in sorted(stages.items())]
+             + ("pulled from and pushed to (run-cache included)" if remote else "none configured"), ""]
+    if stages:
+        lines += ["| stage | outcome |", "|---|---|"]
+        lines += [f"| {stage} | {icons[outcome]} |" for stage, outcome in sorted(stages.items())]
+    else:   # DVC names no stage when the whole pipeline is up to date
+        lines.append(NOTHING_RAN)
     if result:
         lines += ["", f"**MLflow run:** `{result.get('run_id')}` · **model:** `{result.get('model_name')}` "
                       f"version **{result.get('model_version')}**"]

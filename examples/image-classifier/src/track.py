@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import mlflow
 import mlflow.pytorch
@@ -41,6 +41,7 @@ INFERENCE_PACKAGES = ("mlflow", "numpy", "torch")
 # A handful of test images stored with the model: MLflow derives the input signature from them.
 INPUT_EXAMPLE_SIZE = 5
 TAG_PREFIX = "mlops_ci."
+METRICS_FILES = (METRICS_FILE,)   # the pipeline's DVC metrics files (dvc.yaml `metrics:`)
 
 
 def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -52,6 +53,16 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def mlflow_metrics(files: Sequence[Path]) -> dict[str, float]:
+    """The numbers in the DVC metrics ``files`` as MLflow metrics, named by mlops-ci's metric-name
+    contract (its README, "Metric names") so the report's champion column and the promotion gates
+    find them: the dotted key with one metrics file, ``<file stem>.<dotted key>`` with several."""
+    prefixed = len(files) > 1
+    return {f"{path.stem}.{key}" if prefixed else key: value for path in files
+            for key, value in flatten(json.loads(path.read_text(encoding="utf-8"))).items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)}
 
 
 def git_output(*args: str) -> str | None:
@@ -121,8 +132,7 @@ def training_curve_metrics() -> list[Metric]:
 def log_results(run_id: str) -> None:
     """Log params, metrics, the training curve and the report files to run ``run_id``."""
     mlflow.log_params(flatten(load_params()))
-    metrics = flatten(json.loads(METRICS_FILE.read_text(encoding="utf-8")))
-    mlflow.log_metrics({name: value for name, value in metrics.items() if isinstance(value, (int, float))})
+    mlflow.log_metrics(mlflow_metrics(METRICS_FILES))
     # One request for the whole curve rather than one per point.
     mlflow.MlflowClient().log_batch(run_id, metrics=training_curve_metrics())
     for png in sorted(PLOTS_DIR.glob("*.png")):

@@ -10,6 +10,7 @@ import os
 import pickle
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import mlflow
 import mlflow.sklearn
@@ -17,6 +18,8 @@ import numpy as np
 import skops.io
 
 from src.common import METRICS_FILE, MODEL_FILE, TRAIN_FILE, load_params, load_split
+
+METRICS_FILES = (METRICS_FILE,)   # the pipeline's DVC metrics files (dvc.yaml `metrics:`)
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -28,6 +31,16 @@ def flatten(tree: dict, prefix: str = "") -> dict:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def mlflow_metrics(files: Sequence[Path]) -> dict[str, float]:
+    """The numbers in the DVC metrics ``files`` as MLflow metrics, named by mlops-ci's metric-name
+    contract (its README, "Metric names") so the report's champion column and the promotion gates
+    find them: the dotted key with one metrics file, ``<file stem>.<dotted key>`` with several."""
+    prefixed = len(files) > 1
+    return {f"{path.stem}.{key}" if prefixed else key: value for path in files
+            for key, value in flatten(json.loads(path.read_text(encoding="utf-8"))).items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool)}
 
 
 # MLflow flavours of frameworks whose models are not scikit-learn estimators (or are, like
@@ -63,7 +76,7 @@ def track(experiment: str, model_name: str, register: bool = True) -> dict[str, 
     tags = {"mlops_ci.pr": os.environ["MLOPS_CI_PR_NUMBER"]} if os.environ.get("MLOPS_CI_PR_NUMBER") else {}
     with mlflow.start_run(tags=tags) as run:
         mlflow.log_params(flatten(load_params()))
-        mlflow.log_metrics(json.loads(METRICS_FILE.read_text(encoding="utf-8")))
+        mlflow.log_metrics(mlflow_metrics(METRICS_FILES))
         features, _ = load_split(TRAIN_FILE)
         # np.asarray only for pylint, which cannot tell what np.load returns.
         info = log_model(pickle.loads(MODEL_FILE.read_bytes()), np.asarray(features)[:5])

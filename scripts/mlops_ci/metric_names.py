@@ -1,0 +1,44 @@
+"""The metric-name contract: how a metric in a DVC metrics file is named in its MLflow run.
+
+DVC names a metric by its file and its dotted key (`metrics/eval.json` + `per_class.0.f1`); an
+MLflow run has one flat namespace. The training's track step logs, and everything that reads MLflow
+metrics back (the report's champion column, promotion gates, alert rules) expects:
+
+- a project with one metrics file: the dotted key as it is (`accuracy`, `per_class.0.f1`);
+- a project with several metrics files: `<file stem>.<dotted key>` (`eval.accuracy`,
+  `train.accuracy`), so a key present in two files stays two metrics. Their stems must differ.
+
+The scaffold's and the example's src/track.py apply the same rule without importing mlops-ci (a
+project runs without it); tests/test_metric_names.py holds them to this module.
+
+A name also says which way is better, unless the `report:` config says otherwise: names with
+importance, time, duration, count or a leading n_ are informational (a change is shown, never judged),
+names with loss, error, rmse, mae, mse or latency lower-is-better, any other higher-is-better.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from pathlib import PurePosixPath
+
+HIGHER, LOWER, INFO = "higher", "lower", "informational"
+LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|latency", re.IGNORECASE)
+# Values that describe rather than score a model (feature importances, timings, counts): a change in
+# them is neither better nor worse. `n_` only at a word start: train_loss is not a count.
+INFORMATIONAL = re.compile(r"importance|time|duration|count|(?:^|[._/])n_", re.IGNORECASE)
+
+
+def mlflow_key(path: str, name: str, paths: Collection[str]) -> str:
+    """The MLflow metric key of metric `name` in metrics file `path`, `paths` being every metrics
+    file of the project."""
+    if len(set(paths)) <= 1:
+        return name
+    return f"{PurePosixPath(path).stem}.{name}"
+
+
+def name_direction(name: str) -> str:
+    """HIGHER, LOWER or INFO by the built-in name rule."""
+    if INFORMATIONAL.search(name):
+        return INFO
+    return LOWER if LOWER_IS_BETTER.search(name) else HIGHER
