@@ -321,6 +321,14 @@ def test_pipeline_fingerprint_of_a_real_repo(pipeline_repo):
     assert train.pipeline_fingerprint(pipeline_repo, "develop") == develop
 
 
+def test_no_fingerprint_without_git_or_a_committed_dvc_yaml(tmp_path, capsys):
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    assert train.pipeline_fingerprint(tmp_path) == ""
+    git(tmp_path, "init", "--quiet")
+    assert train.pipeline_fingerprint(tmp_path) == ""
+    assert "no dvc.yaml committed at HEAD" in capsys.readouterr().out
+
+
 def test_trained_pipeline_is_reused_not_trained_again(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path,
                                                       mlflow_server, mlflow_client_env):
     """train run tags the version with the fingerprint and keeps the outputs in its run; a later plan

@@ -182,8 +182,8 @@ class NamingBroken(CheckFailed):
 
 def pipeline_fingerprint(repo: Path, rev: str = "HEAD") -> str:
     """The fingerprint of the pipeline of `repo` (a DVC project folder) as commit `rev` has it; ""
-    (and why, printed) for a pipeline that uses what the fingerprint does not follow."""
-    prefix = (_git(repo, "rev-parse", "--show-prefix") or "").strip()
+    (and why, printed) when it has none: no git, no committed dvc.yaml, or a feature the fingerprint
+    does not follow. Without one the pipeline trains and its version carries no fingerprint."""
 
     def read(path: str) -> str | None:
         return _git(repo, "show", f"{rev}:{prefix}{path}", check=False)
@@ -192,13 +192,14 @@ def pipeline_fingerprint(repo: Path, rev: str = "HEAD") -> str:
         return (_git(repo, "rev-parse", "--verify", "--quiet", f"{rev}:{prefix}{path}", check=False)
                 or "").strip() or None
 
-    dvc_yaml = read("dvc.yaml")
-    if dvc_yaml is None:
-        raise MlopsCiError(f"no dvc.yaml at {rev}", where=str(repo))
     try:
+        prefix = (_git(repo, "rev-parse", "--show-prefix") or "").strip()
+        dvc_yaml = read("dvc.yaml")
+        if dvc_yaml is None:
+            raise NotFingerprintable(f"no dvc.yaml committed at {rev}")
         return fingerprint(dvc_yaml, read, object_id)
-    except NotFingerprintable as why:
-        print(f"train: {why}")
+    except MlopsCiError as why:
+        print(f"train: no pipeline fingerprint: {why}")
         return ""
 
 
