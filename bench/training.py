@@ -3,9 +3,11 @@
     python bench/training.py [--repeat N]
 
 Prints one table, every figure measured in this run on this machine (medians of N runs where N applies):
-- train job, first run vs an unchanged re-run of the same PR: the re-run restores every stage from
-  the DVC remote's run-cache instead of training (issue 5's goal: the re-run costs <= 10% of a run
-  that trains; what is left is checkout, environment set-up and logging to MLflow);
+- build once, promote what was reviewed (issue 13), side by side: the PR's run that trains, an
+  unchanged re-run of it and the release PR develop -> main of the same pipeline: the workflow's job
+  time (plan, train, report: they run one after the other), time on the GPU runner (train job), GPU
+  jobs started, model versions registered, and the whole `mlops-ci local` run. The re-run and the
+  release PR find the pipeline's fingerprint in the registry and reuse its version;
 - the train workflow (plan, train, report and comment through `mlops-ci local`) vs the same work bare
   in a fresh clone: `dvc repro --pull`, `dvc push --run-cache`, `python -m src.track`;
 - `mlops-ci comment` on a PR with 1,000 comments: requests made and time;
@@ -30,7 +32,7 @@ from mlops_ci.github import GitHubClient
 from mlops_ci.local.git import git
 from mlops_ci.sandbox.github import GitHubStandIn
 from mlops_ci.sandbox.github_state import GitHubState
-from mlops_ci.sandbox.project import commit_change, make_project_repo, seed_dvc_remote
+from mlops_ci.sandbox.project import commit_change, make_project_repo, merge, seed_dvc_remote
 from mlops_ci.sandbox.services import mlflow_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,21 +44,39 @@ TOKEN = "bench-token"
 FEATURE = "feature/PROJ-5-bench"
 
 
-def run_train_workflow(repo: Path, github: GitHubStandIn, mlflow_url: str, number: int, out: Path) -> dict:
-    """The PR's train workflow through `mlops-ci local`: {job: seconds}, the whole run's seconds."""
+def run_train_workflow(repo: Path, github: GitHubStandIn, mlflow_url: str, number: int, out: Path, *,
+                       head: str = FEATURE, base: str = "develop") -> dict:
+    """The PR's train workflow through `mlops-ci local`: {job: seconds} of the jobs that ran, the whole
+    run's seconds (total), GPU jobs started (gpu_jobs) and model versions registered (new_versions)."""
+    before = len(registered(mlflow_url))
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "mlops_ci", "local", "pull_request", "--repo", str(repo),
-                    "--head", FEATURE, "--base", "develop", "--pr-number", str(number), "--title", "PROJ-5 bench",
+                    "--head", head, "--base", base, "--pr-number", str(number), "--title", "PROJ-5 bench",
                     "-W", ".github/workflows/mlops-ci-pull-request.yml", "--job", "train", "--out", str(out),
                     "--github-api-url", github.url, "--secret", "GITHUB_TOKEN",
                     "--var", f"MLFLOW_TRACKING_URI={mlflow_url}"],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     total = time.perf_counter() - started
-    jobs = json.loads((out / "result.json").read_text())["jobs"]
+    jobs = [job for job in json.loads((out / "result.json").read_text())["jobs"]
+            if job["result"] != "skipped"]
     seconds = {job["name"].rsplit("/", 1)[-1]: job["seconds"] for job in jobs}
     seconds["workflow"] = sum(seconds.get(name, 0.0) for name in ("plan", "train", "report"))
     seconds["total"] = total
+    seconds["gpu_jobs"] = sum(1 for job in jobs if job["name"].rsplit("/", 1)[-1] in ("train", "experiment"))
+    seconds["new_versions"] = len(registered(mlflow_url)) - before
     return seconds
+
+
+def jobs_seconds(run: dict) -> str:
+    """The jobs that ran and their seconds, e.g. "plan 3.1 + report 9.8"."""
+    return " + ".join(f"{name} {run[name]:.1f}" for name in ("plan", "train", "report") if name in run)
+
+
+def registered(mlflow_url: str) -> list:
+    """Every registered model version on the server."""
+    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # ~1 s import
+
+    return MlflowClient(mlflow_url, registry_uri=mlflow_url).search_model_versions()
 
 
 def bare_training(repo: Path, scratch: Path, mlflow_url: str) -> float:
@@ -87,14 +107,24 @@ def bench_training(scratch: Path) -> list[str]:
         number = remote.add_pull(FEATURE, "develop", title="PROJ-5 bench").number
         first = run_train_workflow(repo, github, server.url, number, scratch / "first")
         rerun = run_train_workflow(repo, github, server.url, number, scratch / "rerun")
-        git(repo, "checkout", "--quiet", "develop")
+        remote.merge_pull(number, merge(repo, FEATURE, "develop", f"Merge pull request #{number}"))
+        for branch in ("develop", "main"):
+            remote.add_branch(branch, git(repo, "rev-parse", branch))
+        release_number = remote.add_pull("develop", "main", title="Release PROJ-5").number
+        release = run_train_workflow(repo, github, server.url, release_number, scratch / "release",
+                                     head="develop", base="main")
         bare = bare_training(repo, scratch, server.url)
-    return [
-        f"| train job: first run (trains) vs unchanged re-run (run-cache) | {first['train']:.1f} s | "
-        f"{rerun['train']:.1f} s | {rerun['train'] / first['train']:.0%} |",
-        f"| train workflow (plan + train + report jobs) vs bare repro --pull + push + track | "
-        f"{first['workflow']:.1f} s | {bare:.1f} s | {first['workflow'] / bare:.2f}x |",
-    ]
+    rows = [f"| {name} | {run['workflow']:.1f} s ({jobs_seconds(run)}; {run['total']:.0f} s with `mlops-ci "
+            f"local`) | {run['gpu_jobs']} GPU job(s), {run.get('train', 0.0):.1f} s on the GPU runner, "
+            f"{run['new_versions']} new version(s) | "
+            + (f"{run['workflow'] / first['workflow']:.0%} of the training run's job time |"
+               if run is not first else "the run that trains |")
+            for name, run in (("train workflow: the PR's run that trains", first),
+                              ("train workflow: unchanged re-run of the PR", rerun),
+                              ("train workflow: release PR develop -> main", release))]
+    return [*rows,
+            f"| train workflow (plan + train + report jobs) vs bare repro --pull + push + track | "
+            f"{first['workflow']:.1f} s | {bare:.1f} s | {first['workflow'] / bare:.2f}x |"]
 
 
 def bench_comment(repeat: int) -> str:

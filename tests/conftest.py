@@ -8,6 +8,7 @@ sections.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
@@ -169,3 +170,10 @@ def fixture_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.delenv("PRE_COMMIT", raising=False)
     return summary
+
+
+def read_outputs(path: Path) -> dict[str, str]:
+    """$GITHUB_OUTPUT's name<<delimiter blocks as a dict."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return {name: value for name, _, value in
+            re.findall(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL)}

@@ -24,6 +24,9 @@ def test_demo_plays_the_story(tmp_path, capsys):
     pulls = next(iter(state["repos"].values()))["pulls"]
     assert [pull["merged_at"] is not None for pull in pulls.values()] == [True, False, True]
     assert (out / "mlflow").is_dir()
-    # The push to main promoted the release PR's version: the story ends with the champion named.
-    assert "**`models:/digits-classifier@champion`** is version" in summary
-    assert "(trained for PR #3)" in summary
+    # Built once, promoted as reviewed: the release PR reused the version PR 1 trained (no train job),
+    # and the push to main made it the champion. One version for one model.
+    release = summary[summary.index("| Release PR"):summary.index("| Merge pushed")]
+    assert "`train/train/train` | success" not in release and "`train/train/report` | success" in release
+    assert "**`models:/digits-classifier@champion`** is version 1 (trained for PR #1, reviewed in #1, #3)" in summary
+    assert "| digits-classifier | 2 |" not in summary

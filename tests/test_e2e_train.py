@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 
 from mlops_ci.cli import main
 from mlops_ci.local.git import git
-from mlops_ci.sandbox.project import commit_change, make_project_repo, seed_dvc_remote
+from mlops_ci.sandbox.project import commit_change, make_project_repo, merge, seed_dvc_remote
 from mlops_ci.sandbox.services import free_port, mlflow_server
 
 pytestmark = pytest.mark.e2e
@@ -65,8 +65,8 @@ def open_pr(github_api, repo: Path, head: str, **fields) -> int:
     return remote.add_pull(head, "develop", title="PROJ-5: faster learning rate", **fields).number
 
 
-def run_train(repo, github_api, mlflow_server, out, number, head=BRANCH, *extra) -> dict:
-    main(["local", "pull_request", "--repo", str(repo), "--head", head, "--base", "develop",
+def run_train(repo, github_api, mlflow_server, out, number, head=BRANCH, *extra, base="develop") -> dict:
+    main(["local", "pull_request", "--repo", str(repo), "--head", head, "--base", base,
           "--pr-number", str(number), "--title", "PROJ-5: faster learning rate", "-W", str(TRAIN_ONLY),
           "--out", str(out), "--github-api-url", github_api.url, "--secret", "GITHUB_TOKEN",
           "--var", f"MLFLOW_TRACKING_URI={getattr(mlflow_server, 'url', mlflow_server)}",
@@ -118,15 +118,58 @@ def test_param_change_trains_registers_and_comments_once(project, github_api, ml
 
 
 def test_unchanged_pipeline_is_restored_not_retrained(project, github_api, mlflow_server, tmp_path):
-    # dvc.yaml changes (so the plan says train) but no stage does: develop's outputs and run-cache
-    # are in the remote, so `dvc repro --pull` executes zero stages.
-    commit_change(project, BRANCH, "dvc.yaml", (project / "dvc.yaml").read_text() + "\n# reviewed\n",
-                  "PROJ-5: note in dvc.yaml", start="develop")
+    # dvc.yaml changes (so the plan says train, and the pipeline's fingerprint differs from any
+    # version the session's other tests registered for develop) but no stage's command, deps or
+    # params do: develop's outputs and run-cache are in the remote, so `dvc repro --pull` executes
+    # zero stages.
+    described = (project / "dvc.yaml").read_text().replace(
+        "    cmd: python -m src.evaluate\n", "    cmd: python -m src.evaluate\n    desc: reviewed\n")
+    commit_change(project, BRANCH, "dvc.yaml", described, "PROJ-5: describe a stage", start="develop")
     number = open_pr(github_api, project, BRANCH)
     jobs = run_train(project, github_api, mlflow_server, tmp_path / "out", number)
     assert jobs["plan"]["result"] == "success" and "dvc.yaml changed" in jobs["plan"]["summary"]
     assert jobs["train"]["result"] == "success"
     assert "🏋️ ran" not in jobs["train"]["summary"], jobs["train"]["summary"]
+
+
+def test_rerun_and_release_pr_reuse_the_version_trained_for_the_same_pipeline(project, github_api, mlflow_server,
+                                                                             tmp_path, monkeypatch):
+    """Build once, promote what was reviewed: an unchanged re-run of a trained PR and the release PR
+    develop -> main of the same pipeline start no train job, register no version, tag the version
+    with the release PR (what promote --pr finds) and post the report from its run."""
+    params = (project / "params.yaml").read_text().replace("lr: 0.01", "lr: 0.04")
+    commit_change(project, BRANCH, "params.yaml", params, "PROJ-5: lr 0.04", start="develop")
+    number = open_pr(github_api, project, BRANCH)
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "first", number)
+    assert jobs["train"]["result"] == "success" and jobs["report"]["result"] == "success", jobs
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    client = MlflowClient()
+    [version] = client.search_model_versions(f"tags.`mlops_ci.commit` = '{git(project, 'rev-parse', BRANCH)}'")
+    fingerprint = version.tags["mlops_ci.fingerprint"]
+    [comment] = github_api.state.repo(REPO).comments_on(number)
+
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "rerun", number)
+    assert jobs.get("train", {}).get("result", "skipped") == "skipped", jobs
+    assert jobs["report"]["result"] == "success", jobs
+    assert "already trained" in jobs["plan"]["summary"] and f"version {version.version}" in jobs["plan"]["summary"]
+    [again] = github_api.state.repo(REPO).comments_on(number)
+    assert again.id == comment.id and "0.04" in again.body and version.run_id in again.body
+
+    # The feature PR is merged; the release PR develop -> main holds the very same pipeline.
+    merge(project, BRANCH, "develop", f"Merge pull request #{number}")
+    git(project, "branch", "--force", "main", "origin/main")
+    remote = github_api.state.repo(REPO)
+    for branch in ("develop", "main"):
+        remote.add_branch(branch, git(project, "rev-parse", branch))
+    release = remote.add_pull("develop", "main", title="Release PROJ-5").number
+    jobs = run_train(project, github_api, mlflow_server, tmp_path / "release", release, "develop", base="main")
+    assert jobs.get("train", {}).get("result", "skipped") == "skipped", jobs
+    assert jobs["report"]["result"] == "success", jobs
+    assert [v.version for v in client.search_model_versions(f"tags.`mlops_ci.fingerprint` = '{fingerprint}'")] \
+        == [version.version], "one version for one model"
+    assert client.get_model_version(version.name, version.version).tags[f"mlops_ci.pr.{release}"] == "true"
+    [report] = github_api.state.repo(REPO).comments_on(release)
+    assert "train.lr" in report.body and version.run_id in report.body
 
 
 def test_docs_only_pr_never_wakes_the_gpu_runner(project, github_api, mlflow_server, tmp_path):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import read_outputs
 from mlops_ci import quality
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
@@ -126,13 +127,6 @@ def write(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
-
-
-def read_outputs(path: Path) -> dict[str, str]:
-    """$GITHUB_OUTPUT's name<<delimiter blocks as a dict."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    return {name: value for name, _, value in
-            re.findall(r"^(\w+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL)}
 
 
 def run_cli(project: Path, *argv: str, actions: bool = True) -> Run:

@@ -10,11 +10,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from mlflow.tracking import MlflowClient
 
+from conftest import read_outputs
 from mlops_ci import experiments, naming, train
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from mlops_ci.local.git import git
+from mlops_ci.promote import find_candidate
+from mlops_ci.registry import Registry
 
 DVC_YAML = textwrap.dedent("""\
     stages:
@@ -140,9 +144,9 @@ def test_stage_outcomes_from_a_repro_log():
 def test_version_tags_and_track_env():
     env = {"GITHUB_SHA": "abc", "GITHUB_HEAD_REF": "feature/x", "GITHUB_SERVER_URL": "https://gh",
            "GITHUB_REPOSITORY": "acme/digits", "GITHUB_RUN_ID": "42"}
-    assert train.version_tags(env, "7") == {"mlops_ci.commit": "abc", "mlops_ci.branch": "feature/x",
-                                            "mlops_ci.pr": "7",
-                                            "mlops_ci.run_url": "https://gh/acme/digits/actions/runs/42"}
+    assert train.version_tags(env, "7", "f00d") == {
+        "mlops_ci.commit": "abc", "mlops_ci.branch": "feature/x", "mlops_ci.pr": "7", "mlops_ci.pr.7": "true",
+        "mlops_ci.fingerprint": "f00d", "mlops_ci.run_url": "https://gh/acme/digits/actions/runs/42"}
     assert train.version_tags({"GITHUB_REF_NAME": "main"}, None) == {"mlops_ci.branch": "main"}
     assert train.track_env({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5"}, "7", Path("o.json")) == {
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
@@ -313,3 +317,110 @@ def test_plan_refuses_names_against_the_base_branchs_conventions(pipeline_repo, 
     git(pipeline_repo, "commit", "--quiet", "-m", "no data")
     assert plan_output(pipeline_repo, tmp_path, monkeypatch)[0] == 1
     assert "model name 'Bad Name'" in capsys.readouterr().err
+
+
+def test_pipeline_fingerprint_of_a_real_repo(pipeline_repo):
+    develop = train.pipeline_fingerprint(pipeline_repo)
+    git(pipeline_repo, "checkout", "--quiet", "-b", "feature/x")
+    (pipeline_repo / "README.md").write_text("docs\n")
+    (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.1\nunused: 1\n")
+    git(pipeline_repo, "commit", "--quiet", "-am", "docs and an unused param")
+    assert train.pipeline_fingerprint(pipeline_repo) == develop
+    (pipeline_repo / "fit.py").write_text((pipeline_repo / "fit.py").read_text() + "# changed\n")
+    git(pipeline_repo, "commit", "--quiet", "-am", "code")
+    assert train.pipeline_fingerprint(pipeline_repo) != develop
+    assert train.pipeline_fingerprint(pipeline_repo, "develop") == develop
+
+
+def test_no_fingerprint_without_git_or_a_committed_dvc_yaml(tmp_path, capsys):
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    assert train.pipeline_fingerprint(tmp_path) == ""
+    git(tmp_path, "init", "--quiet")
+    assert train.pipeline_fingerprint(tmp_path) == ""
+    assert "no dvc.yaml committed at HEAD" in capsys.readouterr().out
+
+
+def test_trained_pipeline_is_reused_not_trained_again(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path,
+                                                      mlflow_server, mlflow_client_env):
+    """train run tags the version with the fingerprint and keeps the outputs in its run; a later plan
+    of the same pipeline (a re-run, a release PR) reuses it; reuse tags it with that PR too."""
+    del venv_path, mlflow_client_env
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    model = f"reuse-{tmp_path.name[-12:]}".lower().replace("_", "-")
+    monkeypatch.setenv("MLOPS_CI_MODEL_NAME", model)
+    git(pipeline_repo, "checkout", "--quiet", "-b", "feature/x")
+    (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.2\n")
+    git(pipeline_repo, "commit", "--quiet", "-am", "lr")
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+
+    # Not trained yet: the plan says train.
+    assert main(["train", "plan", "--base", "develop", "--repo", str(pipeline_repo)]) == 0
+    planned = read_outputs(outputs)
+    assert planned["train"] == "true" and planned["reuse-version"] == "" and len(planned["fingerprint"]) == 64
+
+    # The track command registers version 1 (as the example's src/track.py would).
+    client = MlflowClient(mlflow_server.url)
+    client.create_registered_model(model)
+    run = client.create_run(client.create_experiment(model))
+    client.create_model_version(model, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
+    tracker = tmp_path / "track.py"
+    tracker.write_text("import json, os\njson.dump({'run_id': %r, 'model_name': %r, 'model_version': '1'}, "
+                       "open(os.environ['MLOPS_CI_TRACK_OUTPUT'], 'w'))\n" % (run.info.run_id, model))
+    export = tmp_path / "export"
+    assert main(["train", "run", "--repo", str(pipeline_repo), "--track-command", f"{sys.executable} {tracker}",
+                 "--pr", "7", "--export", str(export)]) == 0
+    tags = client.get_model_version(model, "1").tags
+    assert tags["mlops_ci.fingerprint"] == planned["fingerprint"] and tags["mlops_ci.pr.7"] == "true"
+
+    # The same pipeline again (a re-run of PR 7, or the release PR 9): reused, nothing to train.
+    outputs.write_text("")
+    assert main(["train", "plan", "--base", "develop", "--repo", str(pipeline_repo)]) == 0
+    planned = read_outputs(outputs)
+    assert (planned["train"], planned["reuse-version"], planned["reuse-run-id"], planned["model-name"]) == (
+        "false", "1", run.info.run_id, model)
+    assert "trained for PR #7" in capsys.readouterr().out
+
+    outputs.write_text("")
+    report_dir = tmp_path / "report"
+    assert main(["train", "reuse", "--model", model, "--version", "1", "--pr", "9",
+                 "--output", str(report_dir)]) == 0
+    assert read_outputs(outputs)["run-id"] == run.info.run_id
+    assert json.loads((report_dir / "metrics.json").read_text()) == json.loads((export / "metrics.json").read_text())
+    assert (report_dir / "dvc.lock").is_file() and (report_dir / "plots" / "curve.csv").is_file()
+    assert client.get_model_version(model, "1").tags["mlops_ci.pr.9"] == "true"
+    with Registry() as registry:   # promote --pr finds it for either PR
+        assert [find_candidate(registry, model, ("pr", pr)).version for pr in ("7", "9")] == ["1", "1"]
+        assert find_candidate(registry, model, ("pr", "8")) is None
+
+    # A changed pipeline is not the trained one.
+    (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.3\n")
+    git(pipeline_repo, "commit", "--quiet", "-am", "lr again")
+    outputs.write_text("")
+    assert main(["train", "plan", "--base", "develop", "--repo", str(pipeline_repo)]) == 0
+    assert read_outputs(outputs)["train"] == "true"
+
+
+def test_a_version_whose_run_kept_no_outputs_is_not_reused(mlflow_server, mlflow_client_env, monkeypatch):
+    del mlflow_client_env
+    client = MlflowClient(mlflow_server.url)
+    model = "reuse-no-outputs"
+    client.create_registered_model(model)
+    run = client.create_run(client.create_experiment(model))
+    client.create_model_version(model, f"{run.info.artifact_uri}/model", run_id=run.info.run_id,
+                                tags={"mlops_ci.fingerprint": "f" * 64})
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    with Registry() as registry:
+        assert train.trained_version(registry, model, "f" * 64) is None
+
+
+def test_an_unreachable_registry_means_training(pipeline_repo, tmp_path, monkeypatch, capsys):
+    git(pipeline_repo, "checkout", "--quiet", "-b", "feature/x")
+    (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.2\n")
+    git(pipeline_repo, "commit", "--quiet", "-am", "lr")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    code, out = plan_output(pipeline_repo, tmp_path, monkeypatch)
+    assert code == 0 and out["train"] is True
+    assert "training instead" in capsys.readouterr().err

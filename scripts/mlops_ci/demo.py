@@ -22,6 +22,7 @@ from mlops_ci import cli
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.local.command import default_source
 from mlops_ci.local.git import git
+from mlops_ci.registry import PR_TAG
 from mlops_ci.sandbox import project
 from mlops_ci.sandbox.github_state import GitHubState
 from mlops_ci.sandbox.services import mlflow_server
@@ -113,14 +114,16 @@ def play(story: Story) -> None:
     story.pull_request("The same branch straight into main (the policy must refuse it)", EXIT_REFUSED,
                        FEATURE, "main", "PROJ-101: tune the learning rate", "--job", "policy")
     story.merge_pr(1)
+    # The release PR's pipeline is the one PR 1 trained: its version is reused, nothing trains.
     story.pull_request("Release PR: develop into main", EXIT_OK, "develop", "main", "Release PROJ-101")
     story.merge_pr(3)
-    story.run("Merge pushed to main: the release's model is promoted to champion", EXIT_OK,
+    story.run("Merge pushed to main: the version reviewed in PRs 1 and 3 is promoted to champion", EXIT_OK,
               "push", "--branch", "main")
 
 
-def registered_versions(mlflow_url: str) -> list[tuple[str, str, str, list[str]]]:
-    """(model, version, PR, aliases) of every registered model version, oldest first."""
+def registered_versions(mlflow_url: str) -> list[tuple[str, str, str, list[str], list[str]]]:
+    """(model, version, the PR that trained it, the PRs it was trained or reused for, aliases) of every
+    registered model version, oldest first."""
     from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # ~1 s import
 
     client = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
@@ -131,7 +134,10 @@ def registered_versions(mlflow_url: str) -> list[tuple[str, str, str, list[str]]
             aliases.setdefault(str(version), []).append(alias)
         for version in sorted(client.search_model_versions(f"name = '{model.name}'"),
                               key=lambda v: int(v.version)):
-            rows.append((model.name, str(version.version), version.tags.get("mlops_ci.pr", ""),
+            tags = version.tags or {}
+            reviewed = sorted((tag.removeprefix(f"{PR_TAG}.") for tag in tags
+                               if tag.startswith(f"{PR_TAG}.")), key=lambda pr: (len(pr), pr))
+            rows.append((model.name, str(version.version), tags.get(PR_TAG, ""), reviewed,
                          aliases.get(str(version.version), [])))
     return rows
 
@@ -155,12 +161,13 @@ def summary(story: Story) -> str:
     if not any(remote.comments_on(number) for number in remote.pulls):
         lines.append("- none")
     versions = registered_versions(story.mlflow_url)
-    champions = [f"**`models:/{name}@champion`** is version {version} (trained for PR #{pr})"
-                 for name, version, pr, aliases in versions if "champion" in aliases]
+    champions = [f"**`models:/{name}@champion`** is version {version} (trained for PR #{pr}, reviewed in "
+                 f"{', '.join(f'#{number}' for number in reviewed)})"
+                 for name, version, pr, reviewed, aliases in versions if "champion" in aliases]
     lines += ["", "## Model registry", "", *(champions or ["No champion: nothing was promoted."]), "",
-              "| model | version | from PR | aliases |", "|---|---|---|---|"]
-    lines += [f"| {name} | {version} | #{pr} | {', '.join(aliases) or '-'} |"
-              for name, version, pr, aliases in versions]
+              "| model | version | trained for PR | reviewed in PRs | aliases |", "|---|---|---|---|---|"]
+    lines += [f"| {name} | {version} | #{pr} | {', '.join(f'#{number}' for number in reviewed)} | "
+              f"{', '.join(aliases) or '-'} |" for name, version, pr, reviewed, aliases in versions]
     lines += ["", f"- project repository: `{story.repo}`",
               f"- GitHub stand-in state (PRs, comments): `{story.out / 'github-state.json'}`",
               f"- MLflow server (stopped now; its database stays): `{story.out / 'mlflow'}`",

@@ -62,7 +62,7 @@ import yaml
 from mlops_ci import gha, report
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.github import GitHubClient, repo_path
-from mlops_ci.registry import COMMIT_TAG, PR_TAG, TAG_PREFIX, Registry
+from mlops_ci.registry import COMMIT_TAG, COPY_TAG, PR_TAG, TAG_PREFIX, Registry
 from mlops_ci.text import md_escape
 from mlops_ci.train import version_tags
 
@@ -76,7 +76,7 @@ GATES, REASON = f"{TAG_PREFIX}gates", f"{TAG_PREFIX}validation_reason"
 VALIDATED_AT = f"{TAG_PREFIX}validated_at"
 MERGED_AT, PREVIOUS = f"{TAG_PREFIX}merged_at", f"{TAG_PREFIX}previous_champion"
 PROMOTED_AT, PROMOTED_BY = f"{TAG_PREFIX}promoted_at", f"{TAG_PREFIX}promoted_by"
-RUN_URL, SOURCE = f"{TAG_PREFIX}promotion_run_url", f"{TAG_PREFIX}copied_from"
+RUN_URL, SOURCE = f"{TAG_PREFIX}promotion_run_url", COPY_TAG
 ROLLBACK_TAGS = tuple(f"{TAG_PREFIX}{name}" for name in
                       ("rollback_reason", "rolled_back_at", "rolled_back_by", "rolled_back_to"))
 
@@ -325,13 +325,15 @@ class Outcome:  # pylint: disable=too-many-instance-attributes  # what the summa
 
 
 def find_candidate(registry: Registry, model: str | None, selector: tuple[str, str]) -> Any | None:
-    """The version to promote: by number, else the newest carrying the PR or commit tag."""
+    """The version to promote: by number, else the newest trained or reused for the PR (tags
+    mlops_ci.pr, mlops_ci.pr.N) or carrying the commit tag."""
     kind, value = selector
     if kind == "version":
         return registry.version(str(model), value)
     tag = PR_TAG if kind == "pr" else COMMIT_TAG
-    found = [version for version in registry.versions_tagged(model, tag, value)
-             if SOURCE not in (version.tags or {})]   # copies made by --copy-to carry the tags too
+    found = (registry.versions_of_pr(model, value) if kind == "pr" else
+             [version for version in registry.versions_tagged(model, tag, value)
+              if SOURCE not in (version.tags or {})])   # copies made by --copy-to carry the tags too
     names = sorted({version.name for version in found})
     if len(names) > 1:
         raise MlopsCiError(f"versions of several models carry {tag}={value} ({', '.join(names)}): "

@@ -24,8 +24,9 @@ from typing import Any
 from mlops_ci.errors import MlopsCiError
 
 TAG_PREFIX = "mlops_ci."
-PR_TAG = "mlops_ci.pr"            # written by `mlops-ci train run` (train.version_tags)
+PR_TAG = "mlops_ci.pr"            # the PR that trained it (`mlops-ci train run`: train.version_tags)
 COMMIT_TAG = "mlops_ci.commit"
+COPY_TAG = "mlops_ci.copied_from"  # on copies made by `promote --copy-to` (they carry the other tags too)
 _NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST",)
 MLFLOW_RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
@@ -42,6 +43,12 @@ def bounded_mlflow_retries() -> Iterator[None]:
         for name in added:
             os.environ.pop(name, None)
 
+
+
+def pr_tag(pr: str) -> str:
+    """The tag (value "true") that every PR a version was trained or reused for puts on it: a version
+    reviewed in several PRs (a feature PR, then the release PR) carries one per PR."""
+    return f"{PR_TAG}.{pr}"
 
 
 class NotFound(MlopsCiError):
@@ -126,6 +133,14 @@ class Registry:
                            query)
         return sorted(found, key=lambda version: (version.name, int(version.version)))
 
+    def versions_of_pr(self, name: str | None, pr: str) -> list[Any]:
+        """Versions trained (tag mlops_ci.pr) or reused (tag mlops_ci.pr.N) for PR `pr`, oldest first;
+        copies left out."""
+        found = {(version.name, int(version.version)): version
+                 for tag, value in ((PR_TAG, pr), (pr_tag(pr), "true"))
+                 for version in self.versions_tagged(name, tag, value)}
+        return [version for _, version in sorted(found.items()) if COPY_TAG not in (version.tags or {})]
+
     def alias_version(self, name: str, alias: str) -> str | None:
         """The version number under `alias`, None when the alias is not set."""
         aliases = self.model(name).aliases or {}
@@ -149,6 +164,17 @@ class Registry:
                 return None
             return Path(local).read_text(encoding="utf-8")
 
+    def artifact_paths(self, run_id: str, path: str) -> list[str]:
+        """The artifacts directly under `path` of run `run_id` (empty when there are none)."""
+        listed = self._call(f"listing {path} of run {run_id}", self._client.list_artifacts, run_id, path)
+        return [entry.path for entry in listed]
+
+    def download(self, run_id: str, path: str, destination: Path) -> Path:
+        """Download artifact `path` (a file or folder) of run `run_id` into `destination`."""
+        destination.mkdir(parents=True, exist_ok=True)
+        return Path(self._call(f"downloading {path} of run {run_id}", self._client.download_artifacts,
+                               run_id, path, str(destination)))
+
     # -- writes --------------------------------------------------------------------------------------
 
     def set_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
@@ -157,6 +183,11 @@ class Registry:
             self._call(f"tagging {name} version {version} with {key}", self._client.set_model_version_tag,
                        name, version, key, value[:5000])
             self.writes += 1
+
+    def log_artifacts(self, run_id: str, folder: Path, path: str) -> None:
+        """Log the files of `folder` as artifacts of run `run_id` under `path`."""
+        self._call(f"logging {folder} to run {run_id}", self._client.log_artifacts, run_id, str(folder), path)
+        self.writes += 1
 
     def set_alias(self, name: str, alias: str, version: str) -> None:
         """Point `alias` of model `name` at `version`."""

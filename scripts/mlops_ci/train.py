@@ -1,15 +1,21 @@
 """`mlops-ci train plan|run|experiment`: decide whether a PR needs training; train, track, register.
 
-plan   cheap, no data, no secrets: does the change (BASE...HEAD) touch a pipeline input? dvc.yaml,
+plan   cheap, no data: does the change (BASE...HEAD) touch a pipeline input? dvc.yaml,
        dvc.lock, a `.dvc` data file, a stage's dependency, or a param a stage declares. A PR that
-       touches only docs never wakes a GPU runner. It also holds the names the change brings in to
-       the team's conventions (`naming:` in the base branch's .github/mlops-ci.yml): the datasets of
-       the `.dvc` files it adds or changes, and the model name (MLOPS_CI_MODEL_NAME); exit 1 if not.
+       touches only docs never wakes a GPU runner. When it does, and MLFLOW_TRACKING_URI is set, the
+       registry is asked for a version whose pipeline fingerprint (fingerprint.py) equals HEAD's: such
+       a pipeline was trained already (a re-run, a release PR), so that version is reused instead
+       (outputs reuse-version, reuse-run-id; `train` false). It also holds the names the change brings
+       in to the team's conventions (`naming:` in the base branch's .github/mlops-ci.yml): the
+       datasets of the `.dvc` files it adds or changes, and the model name (MLOPS_CI_MODEL_NAME); exit
+       1 if not.
 run    on the training runner: log the GPUs seen; `dvc repro --pull` (stages already run anywhere are
        restored from the run-cache instead of retrained); `dvc push --run-cache`; the project's track
        command logs the run to MLflow and registers the model; the version gets mlops-ci's tags (PR,
-       commit, branch, workflow run) so promotion can find it; metrics and plots are exported for
-       the report job.
+       commit, branch, workflow run, pipeline fingerprint) so promotion can find it; metrics, plots
+       and dvc.lock are exported for the report job and logged to the run (mlops-ci/train-outputs).
+reuse  the version `plan` found: tag it with this PR too (mlops_ci.pr.N), download the outputs its
+       run logged for the report job; no training, no new version.
 experiment  one of the PR's parallel experiments (a matrix job on its own runner): `dvc exp run -S
        KEY=VALUE ...` (restored from the run-cache where it can be), `dvc push --run-cache`, the run
        logged to MLflow without registering a model version (only the PR's own training is a
@@ -34,13 +40,15 @@ import yaml
 
 from mlops_ci import experiments, gha, naming
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, CheckFailed, MlopsCiError
+from mlops_ci.fingerprint import FINGERPRINT_TAG, NotFingerprintable, fingerprint
+from mlops_ci.registry import COPY_TAG, PR_TAG, Registry, pr_tag
 from mlops_ci.report import run_dvc
 from mlops_ci.text import md_escape
 
 # Bounded MLflow client retries for the track command when the caller set none (the client's own
 # defaults take about four minutes to give up on a dead server).
 MLFLOW_CLIENT_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
-VERSION_TAGS = ("mlops_ci.pr", "mlops_ci.commit", "mlops_ci.branch", "mlops_ci.run_url")
+OUTPUTS_ARTIFACT = "mlops-ci/train-outputs"   # the run's copy of what export_outputs exported
 
 
 # --- plan -------------------------------------------------------------------------------------------
@@ -172,8 +180,59 @@ class NamingBroken(CheckFailed):
         self.problems = problems
 
 
+def pipeline_fingerprint(repo: Path, rev: str = "HEAD") -> str:
+    """The fingerprint of the pipeline of `repo` (a DVC project folder) as commit `rev` has it; ""
+    (and why, printed) when it has none: no git, no committed dvc.yaml, or a feature the fingerprint
+    does not follow. Without one the pipeline trains and its version carries no fingerprint."""
+
+    def read(path: str) -> str | None:
+        return _git(repo, "show", f"{rev}:{prefix}{path}", check=False)
+
+    def object_id(path: str) -> str | None:
+        return (_git(repo, "rev-parse", "--verify", "--quiet", f"{rev}:{prefix}{path}", check=False)
+                or "").strip() or None
+
+    try:
+        prefix = (_git(repo, "rev-parse", "--show-prefix") or "").strip()
+        dvc_yaml = read("dvc.yaml")
+        if dvc_yaml is None:
+            raise NotFingerprintable(f"no dvc.yaml committed at {rev}")
+        return fingerprint(dvc_yaml, read, object_id)
+    except MlopsCiError as why:
+        print(f"train: no pipeline fingerprint: {why}")
+        return ""
+
+
+def trained_version(registry: Registry, model: str | None, digest: str) -> Any | None:
+    """The newest version (of `model`, or of any model) registered with pipeline fingerprint `digest`
+    whose run kept the outputs the report reads; None when there is none."""
+    found = [version for version in registry.versions_tagged(model, FINGERPRINT_TAG, digest)
+             if COPY_TAG not in (version.tags or {})]
+    newest_first = sorted(found, key=lambda v: (int(v.creation_timestamp or 0), int(v.version)), reverse=True)
+    for version in newest_first:
+        if version.run_id and registry.artifact_paths(version.run_id, OUTPUTS_ARTIFACT):
+            return version
+    return None
+
+
+def reusable(repo: Path) -> tuple[str, Any | None]:
+    """HEAD's pipeline fingerprint ("" when it has none) and the version that already trained that
+    pipeline (None: train). Nothing is looked up without MLFLOW_TRACKING_URI; a failed lookup is a
+    warning and the change trains: a registry problem never skips training wrongly."""
+    digest = pipeline_fingerprint(repo)
+    if not digest or not os.environ.get("MLFLOW_TRACKING_URI"):
+        return digest, None
+    try:
+        with Registry(action="the look-up of an already trained version") as registry:
+            return digest, trained_version(registry, os.environ.get("MLOPS_CI_MODEL_NAME") or None, digest)
+    except MlopsCiError as error:
+        gha.report("warning", f"{error}: training instead")
+        return digest, None
+
+
 def run_plan(args: argparse.Namespace) -> int:
-    """Handler of `mlops-ci train plan`: outputs `train` (true/false) and `reasons`."""
+    """Handler of `mlops-ci train plan`: outputs `train` (true/false), `reasons`, `fingerprint` and,
+    when an already trained version is reused, `reuse-version`, `reuse-run-id` and `model-name`."""
     try:
         reasons = plan(Path(args.repo), args.base)
     except NamingBroken as broken:
@@ -182,10 +241,23 @@ def run_plan(args: argparse.Namespace) -> int:
         gha.append_summary(f"### train plan: ⛔ naming conventions\n\n{listed}\n\nRename, or change `naming:` "
                            "in `.github/mlops-ci.yml` on the base branch.\n")
         raise
-    needed = bool(reasons)
+    digest, reused = reusable(Path(args.repo)) if reasons else ("", None)
+    needed = bool(reasons) and reused is None
     gha.set_output("train", "true" if needed else "false")
     gha.set_output("reasons", "\n".join(reasons))
-    if needed:
+    gha.set_output("fingerprint", digest)
+    for name, value in (("reuse-version", "version"), ("reuse-run-id", "run_id"), ("model-name", "name")):
+        gha.set_output(name, str(getattr(reused, value, "") or ""))
+    if reused is not None:
+        trained_for = (reused.tags or {}).get(PR_TAG)
+        what = f"{reused.name} version {reused.version}" + (f" (trained for PR #{trained_for})"
+                                                             if trained_for else "")
+        text = f"this pipeline (fingerprint {digest[:12]}) was trained: {what} is reused, nothing trains"
+        summary = (f"### train plan: ♻️ already trained\n\nThe pipeline at this commit (fingerprint "
+                   f"`{digest[:12]}`) "
+                   f"was trained as **{md_escape(what)}**: no training job, no new version; the report uses "
+                   "its run.\n\n" + "\n".join(f"- {r}" for r in reasons[:50]))
+    elif needed:
         text = f"training needed ({len(reasons)} reason(s)): " + "; ".join(reasons[:10])
         summary = "### train plan: 🏋️ training needed\n\n" + "\n".join(f"- {r}" for r in reasons[:50])
     else:
@@ -248,11 +320,12 @@ def track_env(environ: dict[str, str], pr: str | None, output: Path,
     return env
 
 
-def version_tags(environ: dict[str, str], pr: str | None) -> dict[str, str]:
-    """The tags mlops-ci keeps on every model version it registers (what promotion looks up)."""
+def version_tags(environ: dict[str, str], pr: str | None, digest: str = "") -> dict[str, str]:
+    """The tags mlops-ci keeps on every model version it registers (what promotion and the reuse of
+    an already trained pipeline look up)."""
     tags = {"mlops_ci.commit": environ.get("GITHUB_SHA", ""),
             "mlops_ci.branch": environ.get("GITHUB_HEAD_REF") or environ.get("GITHUB_REF_NAME", ""),
-            "mlops_ci.pr": pr or ""}
+            PR_TAG: pr or "", **({pr_tag(pr): "true"} if pr else {}), FINGERPRINT_TAG: digest}
     if all(environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")):
         tags["mlops_ci.run_url"] = (f"{environ['GITHUB_SERVER_URL']}/{environ['GITHUB_REPOSITORY']}"
                                     f"/actions/runs/{environ['GITHUB_RUN_ID']}")
@@ -278,13 +351,14 @@ def track(repo: Path, command: str, pr: str | None, registering: bool = True) ->
         return json.loads(output.read_text(encoding="utf-8"))
 
 
-def tag_version(result: dict[str, Any], tags: dict[str, str]) -> None:
-    """Make sure the registered version carries mlops-ci's tags (idempotent)."""
-    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # ~1 s import
-
-    client = MlflowClient()
-    for name, value in tags.items():
-        client.set_model_version_tag(result["model_name"], str(result["model_version"]), name, value)
+def keep_version(result: dict[str, Any], tags: dict[str, str], outputs: Path | None) -> None:
+    """Make sure the registered version carries mlops-ci's tags and its run the exported outputs (what
+    a later reuse of the version reports from); idempotent."""
+    name, version = result["model_name"], str(result["model_version"])
+    with Registry(action=f"tagging {name} version {version}") as registry:
+        registry.set_tags(name, version, tags)
+        if outputs is not None and result.get("run_id"):
+            registry.log_artifacts(str(result["run_id"]), outputs, OUTPUTS_ARTIFACT)
 
 
 def export_outputs(repo: Path, destination: Path) -> list[str]:
@@ -347,14 +421,16 @@ def run_train(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     result: dict[str, Any] = {}
     pr = args.pr or None
+    if args.export:
+        export_outputs(repo, Path(args.export))
     if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
         result = track(repo, args.track_command, pr)
         if result.get("model_name") and result.get("model_version"):
-            tag_version(result, version_tags(dict(os.environ), pr))
+            digest = pipeline_fingerprint(repo)
+            keep_version(result, version_tags(dict(os.environ), pr, digest),
+                         Path(args.export) if args.export else None)
     else:
         print("MLFLOW_TRACKING_URI not set (or no --track-command): the run is not tracked")
-    if args.export:
-        export_outputs(repo, Path(args.export))
     for name in ("run_id", "model_name", "model_version"):
         gha.set_output(name.replace("_", "-"), str(result.get(name) or ""))
     ran = _ran(stages)
@@ -363,6 +439,33 @@ def run_train(args: argparse.Namespace) -> int:
     done = (f"{len(ran)} stage(s) ran, {len(stages) - len(ran)} restored or unchanged" if stages
             else NOTHING_RAN.lower().rstrip("."))
     print(f"train: {done}; model {result.get('model_name', '-')} version {result.get('model_version', '-')}")
+    return EXIT_OK
+
+
+# --- reuse ------------------------------------------------------------------------------------------
+
+def run_reuse(args: argparse.Namespace) -> int:
+    """Handler of `mlops-ci train reuse`: tag the already trained version with this PR, bring its
+    run's outputs for the report; outputs run-id, model-name, model-version like `train run`."""
+    with Registry(action=f"the reuse of {args.model} version {args.version}") as registry:
+        version = registry.version(args.model, args.version)
+        if args.pr:
+            registry.set_tags(args.model, args.version, {pr_tag(args.pr): "true"})
+        with tempfile.TemporaryDirectory() as scratch:
+            outputs = registry.download(version.run_id, OUTPUTS_ARTIFACT, Path(scratch))
+            shutil.copytree(outputs, Path(args.output), dirs_exist_ok=True)
+    for name, value in (("run-id", version.run_id), ("model-name", args.model),
+                        ("model-version", args.version)):
+        gha.set_output(name, str(value))
+    tags = version.tags or {}
+    trained = f"trained for PR #{tags[PR_TAG]}" if tags.get(PR_TAG) else "trained before"
+    commit = f" at commit `{tags['mlops_ci.commit'][:12]}`" if tags.get("mlops_ci.commit") else ""
+    gha.append_summary(f"### train: ♻️ reused\n\n**model:** `{args.model}` version **{args.version}**, "
+                       f"{trained}"
+                       f"{commit}; **MLflow run:** `{version.run_id}`. Nothing trained, no version registered"
+                       + (f"; the version is tagged `{pr_tag(args.pr)}`." if args.pr else ".") + "\n")
+    print(f"train reuse: {args.model} version {args.version} ({trained}) reused"
+          + (f" for PR #{args.pr}" if args.pr else "") + f"; its outputs are in {args.output}")
     return EXIT_OK
 
 
@@ -441,11 +544,11 @@ def train_summary(gpus: list[str], stages: dict[str, str], result: dict[str, Any
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `mlops-ci train plan|run|experiment` to the CLI."""
+    """Add `mlops-ci train plan|run|reuse|experiment` to the CLI."""
     parser = subparsers.add_parser("train", help="decide whether to train; train, track and register",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="train_command", metavar="plan|run|experiment", required=True)
-    plan_parser = commands.add_parser("plan", help="does the change touch a pipeline input?")
+    commands = parser.add_subparsers(dest="train_command", metavar="plan|run|reuse|experiment", required=True)
+    plan_parser = commands.add_parser("plan", help="does the change touch a pipeline input? was it trained?")
     plan_parser.add_argument("--base", required=True,
                              help="the revision the PR merges into (e.g. origin/develop)")
     plan_parser.add_argument("--repo", default=".", help="the DVC project folder (default .)")
@@ -459,6 +562,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_parser.add_argument("--pr", help="the PR number, for tags (default: none)")
     run_parser.add_argument("--export", metavar="DIR", help="copy metrics, plots and dvc.lock here")
     run_parser.set_defaults(handler=run_train)
+    reuse_parser = commands.add_parser(
+        "reuse", help="reuse the version plan found: tag it, bring its outputs")
+    reuse_parser.add_argument("--model", required=True, help="the registered model (plan's model-name)")
+    reuse_parser.add_argument("--version", required=True, help="its version (plan's reuse-version)")
+    reuse_parser.add_argument("--pr", help="the PR it is reused for: tag mlops_ci.pr.N (promote --pr finds)")
+    reuse_parser.add_argument("--output", default=".", metavar="DIR",
+                              help="where its run's metrics, plots and dvc.lock go (default .)")
+    reuse_parser.set_defaults(handler=run_reuse)
     experiment_parser = commands.add_parser("experiment", help="one parallel experiment: dvc exp run -S ...")
     experiment_parser.add_argument("targets", nargs="*", help="dvc exp run targets (default: whole pipeline)")
     experiment_parser.add_argument("--set", action="append", default=[], required=True, metavar="KEY=VALUE",
