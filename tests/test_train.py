@@ -393,6 +393,17 @@ def test_trained_pipeline_is_reused_not_trained_again(pipeline_repo, tmp_path, m
         assert [find_candidate(registry, model, ("pr", pr)).version for pr in ("7", "9")] == ["1", "1"]
         assert find_candidate(registry, model, ("pr", "8")) is None
 
+    # Rolled back (as `mlops-ci rollback` tags it): still this pipeline's version, and the plan says
+    # promotion will refuse it rather than training the same pipeline past its rollback.
+    client.set_model_version_tag(model, "1", "mlops_ci.validation_status", "rolled_back")
+    client.set_model_version_tag(model, "1", "mlops_ci.rollback_reason", "latency")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    outputs.write_text("")
+    assert main(["train", "plan", "--base", "develop", "--repo", str(pipeline_repo)]) == 0
+    assert read_outputs(outputs)["reuse-version"] == "1"
+    assert "rolled back (latency), so promotion will refuse it" in capsys.readouterr().out
+    assert "**rolled back** (latency)" in (tmp_path / "summary.md").read_text()
+
     # A changed pipeline is not the trained one.
     (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.3\n")
     git(pipeline_repo, "commit", "--quiet", "-am", "lr again")

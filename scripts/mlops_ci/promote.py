@@ -62,7 +62,8 @@ import yaml
 from mlops_ci import gha, report
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.github import GitHubClient, repo_path
-from mlops_ci.registry import COMMIT_TAG, COPY_TAG, PR_TAG, TAG_PREFIX, Registry
+from mlops_ci.registry import (COMMIT_TAG, COPY_TAG, PR_TAG, ROLLBACK_REASON_TAG, ROLLED_BACK, STATUS_TAG,
+                               TAG_PREFIX, Registry)
 from mlops_ci.text import md_escape
 from mlops_ci.train import version_tags
 
@@ -71,14 +72,14 @@ DEFAULT_PREDICTIONS = "eval/predictions.csv"
 DEFAULT_ALPHA = 0.05
 CONVERGE_ROUNDS = 5
 
-STATUS, PASSED, FAILED, ROLLED_BACK = f"{TAG_PREFIX}validation_status", "passed", "failed", "rolled_back"
+STATUS, PASSED, FAILED = STATUS_TAG, "passed", "failed"
 GATES, REASON = f"{TAG_PREFIX}gates", f"{TAG_PREFIX}validation_reason"
 VALIDATED_AT = f"{TAG_PREFIX}validated_at"
 MERGED_AT, PREVIOUS = f"{TAG_PREFIX}merged_at", f"{TAG_PREFIX}previous_champion"
 PROMOTED_AT, PROMOTED_BY = f"{TAG_PREFIX}promoted_at", f"{TAG_PREFIX}promoted_by"
 RUN_URL, SOURCE = f"{TAG_PREFIX}promotion_run_url", COPY_TAG
-ROLLBACK_TAGS = tuple(f"{TAG_PREFIX}{name}" for name in
-                      ("rollback_reason", "rolled_back_at", "rolled_back_by", "rolled_back_to"))
+ROLLBACK_TAGS = (ROLLBACK_REASON_TAG, *(f"{TAG_PREFIX}{name}" for name in
+                                       ("rolled_back_at", "rolled_back_by", "rolled_back_to")))
 
 # Outcomes of `promote`.
 PROMOTED, ALREADY, SUPERSEDED, REFUSED, NOTHING = "promoted", "already", "superseded", "refused", "nothing"

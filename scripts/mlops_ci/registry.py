@@ -27,6 +27,9 @@ TAG_PREFIX = "mlops_ci."
 PR_TAG = "mlops_ci.pr"            # the PR that trained it (`mlops-ci train run`: train.version_tags)
 COMMIT_TAG = "mlops_ci.commit"
 COPY_TAG = "mlops_ci.copied_from"  # on copies made by `promote --copy-to` (they carry the other tags too)
+# Promotion's verdict on a version; a rolled-back version is never promoted again (`mlops-ci rollback`).
+STATUS_TAG, ROLLED_BACK = "mlops_ci.validation_status", "rolled_back"
+ROLLBACK_REASON_TAG = "mlops_ci.rollback_reason"
 _NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST",)
 MLFLOW_RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
