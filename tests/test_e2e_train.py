@@ -87,7 +87,7 @@ def test_param_change_trains_registers_and_comments_once(project, github_api, ml
 
     jobs = run_train(project, github_api, mlflow_server, tmp_path / "first", number)
     assert {name: job["result"] for name, job in jobs.items()} == {
-        "plan": "success", "train": "success", "report": "success"}, jobs
+        "plan": "success", "train": "success", "experiment": "skipped", "report": "success"}, jobs
     assert "param changed: train.lr" in jobs["plan"]["summary"]
     assert "🏋️ ran" in jobs["train"]["summary"]
 

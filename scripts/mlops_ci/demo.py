@@ -83,7 +83,8 @@ class Story:
         code = cli.main(["local", *local_args, "--repo", str(self.repo), "--repository", SLUG,
                          "--out", str(out), "--github-api-url", self.github.url,
                          "--var", f"MLFLOW_TRACKING_URI={self.mlflow_url}", "--secret", "GITHUB_TOKEN",
-                         "--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=2", "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=20"])
+                         "--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=2",
+                         "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=20"])
         result = out / "result.json"
         jobs = json.loads(result.read_text(encoding="utf-8"))["jobs"] if result.exists() else []
         outcome = Outcome(title, expected, code, time.monotonic() - started, jobs)

@@ -18,7 +18,8 @@ def shown(entry: dict, verbose: bool) -> bool:
     included), errors, and with `verbose` the steps' own output."""
     if entry.get("stepResult") or entry.get("jobResult") or (verbose and entry.get("raw_output")):
         return True
-    return entry.get("level") in ("error", "fatal") and not str(entry.get("msg", "")).startswith(KNOWN_ACT_NOISE)
+    message = str(entry.get("msg", ""))
+    return entry.get("level") in ("error", "fatal") and not message.startswith(KNOWN_ACT_NOISE)
 
 
 def step_printer(verbose: bool) -> Callable[[dict], None]:
@@ -36,4 +37,3 @@ def results_table(jobs: dict[str, JobResult]) -> str:
     rows = [f"{'job':<{width}}  {'result':<8}  time"]
     rows += [f"{job.name:<{width}}  {job.result:<8}  {job.seconds:5.1f} s" for job in jobs.values()]
     return "\n".join(rows)
-
