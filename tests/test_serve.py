@@ -4,6 +4,7 @@ and checked by promtool, and the logs fed to `mlops-ci compare`."""
 
 from __future__ import annotations
 
+import http.client as http_client
 import json
 import os
 import subprocess
@@ -190,6 +191,9 @@ def test_canary_serves_both_arms_exports_metrics_and_feeds_compare(iris_models, 
                               headers={"X-Request-Id": "req-0"})
             assert again.json()["arm"] == arms["req-0"] and len(again.json()["predictions"]) == 1
             assert http.post("/invocations", content=b"nope").status_code == 400
+            raw = http_client.HTTPConnection(httpx.URL(url).host, httpx.URL(url).port, timeout=30)
+            raw.request("POST", "/invocations", body=b"{}", headers={"Content-Length": "x"})
+            assert raw.getresponse().status == 411
             exposition = http.get("/metrics").text
     finally:
         proc.terminate()

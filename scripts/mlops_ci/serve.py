@@ -322,11 +322,12 @@ def handler_for(service: Service) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"error": f"no such path {self.path} (POST /invocations)"})
                 return
             request_id = self.headers.get("X-Request-Id") or str(uuid.uuid4())
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._json(413, {"error": f"body over {MAX_BODY} bytes"}, request_id)
+            length = self.headers.get("Content-Length", "0")
+            if not length.isdigit() or int(length) > MAX_BODY:
+                error = f"Content-Length {length!r}: expected at most {MAX_BODY} bytes"
+                self._json(413 if length.isdigit() else 411, {"error": error}, request_id)
                 return
-            status, answer = service.predict(request_id, self.rfile.read(length))
+            status, answer = service.predict(request_id, self.rfile.read(int(length)))
             self._json(status, answer, request_id)
 
         def log_message(self, format: str, *args: Any) -> None:  # pylint: disable=redefined-builtin
