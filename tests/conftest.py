@@ -9,6 +9,8 @@ sections.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
@@ -177,3 +179,11 @@ def read_outputs(path: Path) -> dict[str, str]:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     return {name: value for name, _, value in
             re.findall(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL)}
+
+
+def promtool(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run promtool (Debian's `prometheus` package; dev/lib.sh installs it), `stdin` its input."""
+    if shutil.which("promtool") is None:
+        pytest.skip("promtool is not installed (apt-get install prometheus; dev/lib.sh does it)")
+    return subprocess.run(["promtool", *args], input=stdin, capture_output=True, text=True, check=False,
+                          timeout=120)

@@ -4,26 +4,18 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import promtool
 from mlops_ci.alerts import Options, build_dashboard, build_rules
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 
 CHAMPION = {"accuracy": 0.95, "val_loss": 0.2, "f1": 0.9}
 OPTIONS = Options(model="digits", metrics=("accuracy", "val_loss"), version="3", cpu=0.9, memory_mb=2048)
-
-
-def promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run promtool (Debian's `prometheus` package; dev/lib.sh installs it)."""
-    if shutil.which("promtool") is None:
-        pytest.skip("promtool is not installed (apt-get install prometheus; dev/lib.sh does it)")
-    return subprocess.run(["promtool", *args], capture_output=True, text=True, check=False, timeout=120)
 
 
 def rules_of(options: Options = OPTIONS) -> list[dict]:

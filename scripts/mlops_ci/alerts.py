@@ -12,10 +12,10 @@ alerts: request latency above a limit, CPU and memory high, drift detected. Writ
 DIR/alert-rules.yml (for Prometheus' `rule_files`, checked with `promtool check rules`) and
 DIR/grafana-dashboard.json (import it in Grafana; pick the Prometheus data source).
 
-The series the rules read (the model server exports the first two, the Prometheus client's process
-collector the next two, the monitor workflow pushes the drift series):
+The series the rules read (`mlops-ci serve` exports the first four, the last two with its Prometheus
+process collector; the monitor workflow pushes the drift series):
 
-    mlops_ci_model_metric{model, metric}              gauge: the live value of a validation metric
+    mlops_ci_model_metric{model, metric}              gauge: the served version's validation metric
     mlops_ci_request_latency_seconds_bucket{model}    histogram of prediction latency
     process_cpu_seconds_total{job}, process_resident_memory_bytes{job}
     mlops_ci_drift_detected{model}, mlops_ci_drift_psi{model, feature}

@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "mlops_ci.reference",
     "mlops_ci.adopt",
     "mlops_ci.alerts",
+    "mlops_ci.serve",
     "mlops_ci.monitor",
 )
 
