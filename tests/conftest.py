@@ -8,6 +8,7 @@ sections.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
@@ -177,3 +178,18 @@ def read_outputs(path: Path) -> dict[str, str]:
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     return {name: value for name, _, value in
             re.findall(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL)}
+
+
+# -- local runs ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Local runs keep their requirement venvs in a session folder, not in the user's cache."""
+    saved = os.environ.get("MLOPS_CI_ENV_CACHE")
+    os.environ["MLOPS_CI_ENV_CACHE"] = str(tmp_path_factory.mktemp("env-cache"))
+    yield
+    if saved is None:
+        del os.environ["MLOPS_CI_ENV_CACHE"]
+    else:
+        os.environ["MLOPS_CI_ENV_CACHE"] = saved
