@@ -8,6 +8,7 @@ sections.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -187,3 +188,18 @@ def promtool(*args: str, stdin: str | None = None) -> subprocess.CompletedProces
         pytest.skip("promtool is not installed (apt-get install prometheus; dev/lib.sh does it)")
     return subprocess.run(["promtool", *args], input=stdin, capture_output=True, text=True, check=False,
                           timeout=120)
+
+
+# -- local runs ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Local runs keep their requirement venvs in a session folder, not in the user's cache."""
+    saved = os.environ.get("MLOPS_CI_ENV_CACHE")
+    os.environ["MLOPS_CI_ENV_CACHE"] = str(tmp_path_factory.mktemp("env-cache"))
+    yield
+    if saved is None:
+        del os.environ["MLOPS_CI_ENV_CACHE"]
+    else:
+        os.environ["MLOPS_CI_ENV_CACHE"] = saved

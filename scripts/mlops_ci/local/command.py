@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
-from mlops_ci.local import act, console, events, git, refs
+from mlops_ci.local import act, console, envs, events, git, refs
 
 EVENTS = ("pull_request", "push", "schedule", "workflow_dispatch")
 
@@ -149,10 +149,10 @@ def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, m
     artifacts = out / "artifacts"
     artifacts.mkdir(exist_ok=True)
     # MLOPS_CI_PREINSTALLED: actions/setup-mlops-ci skips its install, the runner's environment
-    # already holds this very source (checked in run()). MLOPS_CI_LOCAL_PIP_STAMPS: actions/setup-env
-    # installs a requirement file into this environment once, not on every run.
+    # already holds this very source (checked in run()). MLOPS_CI_ENV_CACHE: where actions/setup-env
+    # keeps the venvs it installs requirements into (mlops_ci.local.envs).
     step_env = {"MLOPS_CI_LOCAL": "true", "MLOPS_CI_PREINSTALLED": "true", "MLOPS_CI_LOCAL_REPO": str(workdir),
-                "MLOPS_CI_LOCAL_PIP_STAMPS": str(Path(sys.prefix) / ".mlops-ci-local" / "requirements"),
+                envs.CACHE_VARIABLE: str(Path(args.env_cache).resolve()),
                 "MLOPS_CI_LOCAL_ARTIFACTS": str(artifacts), "GITHUB_API_URL": args.github_api_url}
     if args.mlflow_tracking_uri:
         step_env["MLFLOW_TRACKING_URI"] = args.mlflow_tracking_uri
@@ -216,6 +216,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="GITHUB_API_URL for the steps (default: $GITHUB_API_URL or api.github.com)")
     given.add_argument("--mlflow-tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
                        help="MLFLOW_TRACKING_URI for the steps (default: $MLFLOW_TRACKING_URI)")
+    given.add_argument("--env-cache", default=envs.default_cache(os.environ, Path.home()),
+                       help="where the venvs that requirement files install into are kept, one per file's "
+                            "hash (default: $MLOPS_CI_ENV_CACHE or ~/.cache/mlops-ci/envs)")
     output = parser.add_argument_group("output")
     output.add_argument("--out", help="folder for the log, job summaries, artifacts and result.json "
                                       "(default: a new temporary folder)")
