@@ -5,6 +5,7 @@ tests/test_e2e_lint_test.py."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -54,9 +55,9 @@ def test_base_pth_adds_each_folder_as_a_site_folder():
         "import site; site.addsitedir('/a/site-packages')\nimport site; site.addsitedir(\"/b's\")\n")
 
 
-def _python(env: Path, code: str) -> str:
+def _python(env: Path, code: str, cwd: Path | None = None) -> str:
     return subprocess.run([str(env / "bin" / "python"), "-c", code], check=True, capture_output=True,
-                          text=True).stdout.strip()
+                          text=True, cwd=cwd).stdout.strip()
 
 
 def test_env_is_made_once_sees_the_base_and_is_redone_when_interrupted(tmp_path):
@@ -108,3 +109,74 @@ def test_runs_needing_the_same_env_at_once_install_it_once(tmp_path, capsys):
         made = list(pool.map(lambda _: envs.ensure_env(tmp_path / "cache", requirements), range(2)))
     assert made[0] == made[1] and (made[0] / envs.COMPLETE).is_file()
     assert capsys.readouterr().err.count("mlops-ci local: installing") == 1
+
+
+# --- requirements given by path ---------------------------------------------------------------------
+
+def test_without_paths_drops_the_lines_that_name_a_path():
+    text = ("numpy==2.4.6 \\\n    --hash=sha256:abc\n-e .\n./pkg[extra]  # ours\n--index-url https://x/simple\n"
+            "foo @ file:///tmp/foo\nfile:../bar\n# comment\n-r base.txt\n")
+    assert envs.without_paths(text, "requirements.txt") == (
+        "numpy==2.4.6     --hash=sha256:abc\n--index-url https://x/simple\n-r base.txt\n")
+
+
+def test_copies_without_paths_keep_includes_working(tmp_path):
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "requirements.txt").write_text("-r ../base.txt\n-e .\n", encoding="utf-8")
+    (tmp_path / "base.txt").write_text("./pkg\npytest\n", encoding="utf-8")
+    files = envs.requirement_files(tmp_path / "ci" / "requirements.txt")
+    top = envs.write_without_paths(files, tmp_path / "copies")
+    assert top == tmp_path / "copies" / "ci" / "requirements.txt"
+    assert top.read_text(encoding="utf-8") == "-r ../base.txt\n"
+    assert (tmp_path / "copies" / "base.txt").read_text(encoding="utf-8") == "pytest\n"
+    assert [item.spec for item in envs.path_requirements(tmp_path / "ci" / "requirements.txt")] == [
+        "./pkg", "."]  # includes first, as pip reads them
+
+
+def _package(folder: Path, name: str, value: int) -> None:
+    (folder / name).mkdir(parents=True, exist_ok=True)
+    (folder / name / "__init__.py").write_text(f"VALUE = {value}\n", encoding="utf-8")
+    (folder / "pyproject.toml").write_text(
+        f'[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "{name}"\nversion = "0.1"\n\n[tool.setuptools]\npackages = ["{name}"]\n',
+        encoding="utf-8")
+
+
+def _clone(folder: Path, value: int) -> Path:
+    """A run's clone: the project (`-e .`) with a package of its own (`./pkg`)."""
+    _package(folder, "proj", value)
+    _package(folder / "pkg", "helper", value)
+    (folder / "requirements.txt").write_text(f"-e .\n./pkg\npytest=={pytest.__version__}\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.slow  # builds two packages with pip: 8-15 s
+def test_path_requirements_are_installed_for_each_run_beside_the_cached_rest(tmp_path, monkeypatch, capsys):
+    # Offline: the build backend (setuptools) comes from the base environment, not from an index.
+    monkeypatch.setenv("PIP_NO_BUILD_ISOLATION", "0")
+    cache = tmp_path / "cache"
+    seen = "import proj, helper, pytest; print(proj.VALUE, helper.VALUE, proj.__file__)"
+    first = _clone(tmp_path / "run1" / "clone", 1)
+    monkeypatch.chdir(first)
+    env1 = envs.ensure_env(cache, Path("requirements.txt"), tmp_path / "run1" / "work")
+    assert env1.parent == tmp_path / "run1" / "work"
+    assert _python(env1, seen, cwd=tmp_path) == f"1 1 {first / 'proj' / '__init__.py'}"
+    cached = next(path for path in cache.iterdir() if (path / envs.COMPLETE).is_file())
+    found = "import importlib.util as u; print(u.find_spec('proj'), u.find_spec('helper'))"
+    assert _python(cached, found, cwd=tmp_path) == "None None", "the cached venv holds no path requirement"
+
+    second = _clone(tmp_path / "run2" / "clone", 2)  # the next commit, in a new clone
+    monkeypatch.chdir(second)
+    shutil.rmtree(tmp_path / "run1")  # the first run's clone and overlay are gone
+    capsys.readouterr()
+    env2 = envs.ensure_env(cache, Path("requirements.txt"), tmp_path / "run2" / "work")
+    assert _python(env2, seen, cwd=tmp_path) == f"2 2 {second / 'proj' / '__init__.py'}"
+    err = capsys.readouterr().err
+    assert "installing ., ./pkg into" in err and "(once for this file" not in err, "the cache is reused"
+
+
+def test_path_requirements_outside_a_local_run_are_an_input_error(tmp_path, capsys):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("-e .\n", encoding="utf-8")
+    assert envs.main([str(requirements)], {"MLOPS_CI_ENV_CACHE": str(tmp_path / "c")}) == 2
+    assert "requirements given by path (.) are installed for each run" in capsys.readouterr().err

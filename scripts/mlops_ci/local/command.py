@@ -150,9 +150,10 @@ def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, m
     artifacts.mkdir(exist_ok=True)
     # MLOPS_CI_PREINSTALLED: actions/setup-mlops-ci skips its install, the runner's environment
     # already holds this very source (checked in run()). MLOPS_CI_ENV_CACHE: where actions/setup-env
-    # keeps the venvs it installs requirements into (mlops_ci.local.envs).
+    # keeps the venvs it installs requirements into (mlops_ci.local.envs), RUN_DIR_VARIABLE where it
+    # installs requirements given by path for this run only (`work` is removed afterwards).
     step_env = {"MLOPS_CI_LOCAL": "true", "MLOPS_CI_PREINSTALLED": "true", "MLOPS_CI_LOCAL_REPO": str(workdir),
-                envs.CACHE_VARIABLE: str(Path(args.env_cache).resolve()),
+                envs.CACHE_VARIABLE: str(Path(args.env_cache).resolve()), envs.RUN_DIR_VARIABLE: str(work),
                 "MLOPS_CI_LOCAL_ARTIFACTS": str(artifacts), "GITHUB_API_URL": args.github_api_url}
     if args.mlflow_tracking_uri:
         step_env["MLFLOW_TRACKING_URI"] = args.mlflow_tracking_uri
