@@ -114,8 +114,8 @@ def test_runs_needing_the_same_env_at_once_install_it_once(tmp_path, capsys):
 # --- requirements given by path ---------------------------------------------------------------------
 
 def test_without_paths_drops_the_lines_that_name_a_path():
-    text = ("numpy==2.4.6 \\\n    --hash=sha256:abc\n-e .\n./pkg[extra]  # ours\n--index-url https://x/simple\n"
-            "foo @ file:///tmp/foo\nfile:../bar\n# comment\n-r base.txt\n")
+    text = ("numpy==2.4.6 \\\n    --hash=sha256:abc\n-e .\n./pkg[extra]  # ours\n"
+            "--index-url https://x/simple\nfoo @ file:///tmp/foo\nfile:../bar\n# comment\n-r base.txt\n")
     assert envs.without_paths(text, "requirements.txt") == (
         "numpy==2.4.6     --hash=sha256:abc\n--index-url https://x/simple\n-r base.txt\n")
 
