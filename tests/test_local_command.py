@@ -34,6 +34,7 @@ jobs:
             echo "secret-length=${#SECRET} var=$VARIABLE input=$INPUT"
             echo "api=$GITHUB_API_URL mlflow=$MLFLOW_TRACKING_URI extra=$EXTRA"
             echo "branch=$(git rev-parse --abbrev-ref HEAD) files=$(ls | tr '\\n' ' ')"
+            echo "run-dir=$MLOPS_CI_LOCAL_RUN_DIR"
           } >> "$GITHUB_STEP_SUMMARY"
       - name: Keep a file
         uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2
@@ -68,6 +69,9 @@ def test_push_gets_secrets_vars_env_and_artifacts(probe_repo, tmp_path, monkeypa
     assert "api=http://127.0.0.1:9 mlflow=http://m extra=x" in summary
     assert "branch=develop" in summary and "params.yaml" in summary
     assert (tmp_path / "out" / "artifacts" / "kept" / "params.yaml").is_file()
+    # Where actions/setup-env puts requirements given by path: the run's scratch folder, gone afterwards.
+    run_dir = Path(summary.split("run-dir=", 1)[1].split()[0])
+    assert run_dir.parent == tmp_path / "out" and run_dir.name.startswith("work-") and not run_dir.exists()
     # The secret's value was given through a file, never on act's command line or in its log.
     assert "s3cret-value" not in (tmp_path / "out" / "act.jsonl").read_text()
 
