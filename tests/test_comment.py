@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 import stat
-
+import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mlops_ci.cli import main
 from mlops_ci.comment import marker
 
+ROOT = Path(__file__).resolve().parents[1]
 REPO = "acme/digits"
 
 
@@ -123,7 +125,7 @@ def test_a_token_updates_its_own_comment_not_a_humans_copy(github_api, pr, tmp_p
 
 def test_the_action_leaves_whose_comment_to_the_token():
     # A hard-coded --author github-actions[bot] made a PAT or App token post a new comment every run.
-    action = (Path(__file__).resolve().parents[1] / "actions" / "comment" / "action.yml").read_text()
+    action = (ROOT / "actions" / "comment" / "action.yml").read_text()
     assert "--author" not in action
 
 
@@ -170,3 +172,103 @@ def test_cml_backend(pr, tmp_path, monkeypatch, capsys):
     args = (tmp_path / "cml-args").read_text()
     assert f"--target=pr/{pr.number}" in args and "--watermark-title=train-report" in args
     assert os.environ["PATH"] == str(tmp_path)
+
+
+# --- the train workflow's comment-backend input ------------------------------------------------------
+
+def _load(path: str) -> dict:
+    return yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
+
+
+def test_the_train_workflow_passes_comment_backend_to_the_comment_action():
+    train = _load(".github/workflows/train.yml")
+    assert train[True]["workflow_call"]["inputs"]["comment-backend"]["default"] == "api"
+    check = train["jobs"]["plan"]["steps"][0]
+    assert check["env"]["COMMENT_BACKEND"] == "${{ inputs.comment-backend }}" and "api | cml)" in check["run"]
+    steps = {step.get("uses", "").split("@")[0]: step for step in train["jobs"]["report"]["steps"]}
+    assert steps["org/mlops-ci/actions/comment"]["with"]["backend"] == "${{ inputs.comment-backend }}"
+    install = next(step for step in train["jobs"]["report"]["steps"] if "@dvcorg/cml@" in step.get("run", ""))
+    assert install["if"] == "${{ inputs.comment-backend == 'cml' }}"
+    action = _load("actions/comment/action.yml")
+    assert action["inputs"]["backend"]["default"] == "api"
+    [step] = action["runs"]["steps"]
+    assert step["env"]["BACKEND"] == "${{ inputs.backend }}" and '--backend "$BACKEND"' in step["run"]
+    template = _load("workflows-templates/mlops-ci-pull-request.yml")
+    assert template["jobs"]["train"]["with"]["comment-backend"] == "${{ vars.MLOPS_CI_COMMENT_BACKEND || 'api' }}"
+
+
+CML_WORKFLOW = """\
+name: comment-through-cml
+on: pull_request
+permissions: {}
+jobs:
+  comment:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    permissions:
+      contents: read
+      pull-requests: write
+    steps:
+      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
+        with:
+          persist-credentials: false
+      - name: A stand-in cml on PATH, as the train workflow's install step leaves the real one
+        run: echo "$PWD/stand-in" >> "$GITHUB_PATH"
+      - uses: org/mlops-ci/actions/comment@v1
+        with:
+          body-file: report.md
+          marker: train-report
+          pr-number: "7"
+          backend: cml
+"""
+
+BAD_BACKEND_WORKFLOW = """\
+name: train-with-a-bad-backend
+on: pull_request
+permissions: {}
+jobs:
+  train:
+    uses: org/mlops-ci/.github/workflows/train.yml@v1
+    permissions:
+      contents: read
+      pull-requests: write
+    with:
+      comment-backend: github
+"""
+
+
+@pytest.mark.e2e
+def test_comment_backend_through_act(tmp_path):
+    """The comment action with backend cml runs `cml comment update` (a stand-in that records its
+    arguments), and the train workflow refuses an unknown backend in its plan job, before any training."""
+    repo = tmp_path / "project"
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / ".github" / "workflows" / "cml.yml").write_text(CML_WORKFLOW)
+    (repo / ".github" / "workflows" / "bad.yml").write_text(BAD_BACKEND_WORKFLOW)
+    (repo / "report.md").write_text("## the report\n")
+    (repo / "stand-in").mkdir()
+    (repo / "stand-in" / "cml").write_text(f'#!/bin/sh\necho "$@ token=$GITHUB_TOKEN" > {tmp_path}/cml-args\n'
+                                           f'cat "$3" > {tmp_path}/cml-body\n')
+    (repo / "stand-in" / "cml").chmod(0o755)
+    for command in (["init", "--quiet", "--initial-branch=develop"], ["add", "--all"],
+                    ["-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "--quiet", "-m", "c"],
+                    ["checkout", "--quiet", "-b", "feature/PROJ-1-x"]):
+        subprocess.run(["git", *command], cwd=repo, check=True)
+
+    def run(workflow: str) -> dict:
+        out = tmp_path / workflow
+        main(["local", "pull_request", "--repo", str(repo), "--head", "feature/PROJ-1-x", "--base", "develop",
+              "--repository", REPO, "--secret", "GITHUB_TOKEN=test-token", "-W", f".github/workflows/{workflow}.yml", "--out", str(out)])
+        return {job["name"].rsplit("/", 1)[-1]: job for job in json.loads((out / "result.json").read_text())["jobs"]}
+
+    jobs = run("cml")
+    assert jobs["comment"]["result"] == "success", jobs
+    args = (tmp_path / "cml-args").read_text()
+    assert args.startswith("comment update ") and "--target=pr/7" in args and "--watermark-title=train-report" in args
+    assert args.endswith(" token=test-token\n"), "CML reads the token from GITHUB_TOKEN"
+    assert (tmp_path / "cml-body").read_text() == "## the report\n"
+
+    jobs = run("bad")
+    assert jobs["plan"]["result"] == "failure", jobs
+    assert any("comment-backend must be api or cml, not 'github'" in error for error in jobs["plan"]["errors"]), jobs
+    assert all(job["result"] == "skipped" for name, job in jobs.items() if name != "plan"), jobs

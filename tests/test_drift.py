@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import math
+import re
 import shutil
 import subprocess
 
@@ -224,9 +226,23 @@ def test_image_features_by_hand(tmp_path):
     assert embedding == [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 
 
+def test_html_is_evidently_s_report_of_the_same_tables(tmp_path):
+    sample(1).to_csv(tmp_path / "ref.csv", index=False)
+    sample(2, shift=8).to_csv(tmp_path / "cur.csv", index=False)
+    html = tmp_path / "drift.html"
+    code, report = drift(tmp_path, tmp_path / "ref.csv", tmp_path / "cur.csv", "--html", str(html))
+    assert code == 1 and "amount" in report["drifted_features"]
+    text = html.read_text(encoding="utf-8")
+    assert text.lstrip().startswith("<!DOCTYPE html>")
+    # Evidently's own verdict per column, in the JSON the page renders.
+    verdict = re.search(r'"column_name": "amount".*?"data_drift": "(\w+)"', text, re.S)
+    assert verdict and verdict.group(1) == "Detected"
+    assert '"label": "Drifted Columns"' in text
+
+
 # --- exit 2 -----------------------------------------------------------------------------------------
 
-def test_errors_exit_2(tmp_path, capsys):
+def test_errors_exit_2(tmp_path, capsys, monkeypatch):
     sample(1).to_csv(tmp_path / "ref.csv", index=False)
     pd.DataFrame({"other": [1, 2]}).to_csv(tmp_path / "other.csv", index=False)
     pd.DataFrame({"amount": []}).to_csv(tmp_path / "empty.csv", index=False)
@@ -240,6 +256,9 @@ def test_errors_exit_2(tmp_path, capsys):
              (("--current", tmp_path / "ref.csv", "--config", config), f"{config}:3: drift.p_value"),
              (("--current", tmp_path / "ref.csv", "--html", tmp_path / "r.html"), "--html needs Evidently"),
              (("--current", tmp_path / "ref.csv", "--prometheus", tmp_path), "cannot write: Is a directory")]
+    find_spec = importlib.util.find_spec  # Evidently is in our environment: hide it
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "evidently"
+                        else find_spec(name, *a))
     for args, words in cases:
         code = main(["drift", "--reference", str(tmp_path / "ref.csv"), *map(str, args)])
         assert code == 2 and words in capsys.readouterr().err, words

@@ -288,11 +288,63 @@ def test_a_failed_experiment_is_a_failed_gate(pipeline_repo, tmp_path, capsys, v
     assert not (tmp_path / "results").exists()
 
 
-def test_naming_problems_of_datasets_and_the_model():
+def test_naming_problems_of_datasets_the_model_and_the_experiment():
     config = naming.parse_config(None)
-    assert train.naming_problems(["data/raw.dvc", "src/a.py"], "digits-classifier", config) == []
-    problems = train.naming_problems(["data/Raw Images.dvc"], "Digits_Model", config)
-    assert len(problems) == 2 and "dataset name 'Raw Images'" in problems[0] and "model name" in problems[1]
+    assert train.naming_problems(["data/raw.dvc", "src/a.py"], "digits-classifier", "digits-classifier",
+                                 config) == []
+    problems = train.naming_problems(["data/Raw Images.dvc"], "Digits_Model", "Digits V2", config)
+    assert len(problems) == 3 and "dataset name 'Raw Images'" in problems[0] and "model name" in problems[1]
+    assert "experiment name 'Digits V2' does not follow the naming convention naming.experiment" in problems[2]
+
+
+def test_the_experiment_name_comes_from_the_environment_else_params_yaml(tmp_path):
+    assert train.experiment_name(tmp_path, {}) is None
+    (tmp_path / "params.yaml").write_text("fit:\n  lr: 0.1\n")
+    assert train.experiment_name(tmp_path, {}) is None
+    (tmp_path / "params.yaml").write_text("model:\n  name: digits\n  experiment: Digits_V2\n")
+    assert train.experiment_name(tmp_path, {}) == ("Digits_V2", f"{tmp_path / 'params.yaml'} model.experiment")
+    assert train.experiment_name(tmp_path, {"MLOPS_CI_EXPERIMENT": "ab"}) == ("ab", "MLOPS_CI_EXPERIMENT")
+    (tmp_path / "params.yaml").write_text("model: [unclosed\n")
+    with pytest.raises(MlopsCiError, match="cannot read"):
+        train.experiment_name(tmp_path, {})
+
+
+def test_run_and_experiment_refuse_an_experiment_name_before_anything_trains(pipeline_repo, tmp_path, monkeypatch,
+                                                                            capsys, venv_path):
+    del venv_path
+    tracked = tmp_path / "tracked"
+    tracker = tmp_path / "track.py"
+    tracker.write_text(f"import json, os\nopen({str(tracked)!r}, 'w').write(os.environ.get('MLOPS_CI_EXPERIMENT', ''))\n"
+                       "json.dump({'run_id': 'r1'}, open(os.environ['MLOPS_CI_TRACK_OUTPUT'], 'w'))\n")
+    track = ["--track-command", f"{sys.executable} {tracker}"]
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.1\nmodel:\n  experiment: Digits_V2\n")
+    assert main(["train", "run", "--repo", str(pipeline_repo), *track]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "params.yaml model.experiment: experiment name 'Digits_V2' does not follow " \
+        "the naming convention naming.experiment ('[a-z][a-z0-9]*(?:-[a-z0-9]+)*', e.g. 'churn-baseline')" in err
+    assert not (pipeline_repo / "model.txt").exists() and not tracked.exists(), "nothing trained or tracked"
+
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("MLOPS_CI_EXPERIMENT", "digits v2")
+    assert main(["train", "experiment", "--repo", str(pipeline_repo), "--set", "fit.lr=0.2", *track,
+                 "--out-dir", str(tmp_path / "results")]) == 2
+    assert "::error::MLOPS_CI_EXPERIMENT: experiment name 'digits v2'" in capsys.readouterr().out
+    assert not tracked.exists() and not (tmp_path / "results").exists()
+    monkeypatch.delenv("GITHUB_ACTIONS")
+
+    # The team's own rule, from the commit's .github/mlops-ci.yml; without a track command nothing is
+    # created in MLflow, so nothing is checked.
+    (pipeline_repo / ".github").mkdir()
+    (pipeline_repo / ".github" / "mlops-ci.yml").write_text("naming:\n  experiment: '[a-z]+ v[0-9]+'\n")
+    git(pipeline_repo, "add", "--all")
+    git(pipeline_repo, "commit", "--quiet", "-m", "our experiment names")
+    assert main(["train", "run", "--repo", str(pipeline_repo), *track]) == 0
+    assert tracked.read_text() == "digits v2"
+    monkeypatch.delenv("MLOPS_CI_EXPERIMENT")
+    assert main(["train", "run", "--repo", str(pipeline_repo), *track]) == 2
+    assert "naming.experiment ('[a-z]+ v[0-9]+')" in capsys.readouterr().err
+    assert main(["train", "run", "--repo", str(pipeline_repo), "--track-command", ""]) == 0
 
 
 def test_plan_refuses_names_against_the_base_branchs_conventions(pipeline_repo, tmp_path, monkeypatch, capsys):
@@ -317,6 +369,10 @@ def test_plan_refuses_names_against_the_base_branchs_conventions(pipeline_repo, 
     git(pipeline_repo, "commit", "--quiet", "-m", "no data")
     assert plan_output(pipeline_repo, tmp_path, monkeypatch)[0] == 1
     assert "model name 'Bad Name'" in capsys.readouterr().err
+    monkeypatch.delenv("MLOPS_CI_MODEL_NAME")
+    monkeypatch.setenv("MLOPS_CI_EXPERIMENT", "Bad Experiment")
+    assert plan_output(pipeline_repo, tmp_path, monkeypatch)[0] == 1
+    assert "experiment name 'Bad Experiment'" in capsys.readouterr().err
 
 
 def test_pipeline_fingerprint_of_a_real_repo(pipeline_repo):

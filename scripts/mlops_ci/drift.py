@@ -17,7 +17,7 @@ lower it (Bonferroni: 0.01 / features) or raise min_drifted_features.
 
 Output: a Markdown table (stdout, job summary), --json FILE, --prometheus FILE (text format for a
 Pushgateway or node_exporter's textfile collector), --html FILE (Evidently's report; Evidently is
-optional). Exit 0 no drift, 1 drift detected, 2 unreadable input or a bad config.
+optional: the drift-html extra). Exit 0 no drift, 1 drift detected, 2 unreadable input or a bad config.
 """
 
 # pylint: disable=import-outside-toplevel  # numpy/pandas/scipy/Pillow are the `monitor` extra (monitor_io)
@@ -332,9 +332,21 @@ def to_prometheus(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_html(path: str, reference: pd.DataFrame, current: pd.DataFrame) -> None:  # pragma: no cover
-    """Evidently's data-drift report (Evidently >= 0.7 API); not installed in our test environment."""
-    # pylint: disable=import-error  # optional, and deliberately not in our environment
+def _restore_infer_dtype_from_object() -> None:
+    """Evidently 0.7.23 imports pandas.core.dtypes.common.infer_dtype_from_object, which pandas 3 removed
+    (Evidently's metadata allows pandas 3, so pip installs both): put back pandas 2's meaning, the dtype's
+    scalar type, before importing it. Only Evidently's legacy column-type test calls it; the drift preset
+    doesn't."""
+    from pandas.api.types import pandas_dtype
+    from pandas.core.dtypes import common
+
+    if not hasattr(common, "infer_dtype_from_object"):
+        common.infer_dtype_from_object = lambda dtype: pandas_dtype(dtype).type
+
+
+def write_html(path: str, reference: pd.DataFrame, current: pd.DataFrame) -> None:
+    """Evidently's data-drift report (Evidently >= 0.7 API; the drift-html extra)."""
+    _restore_infer_dtype_from_object()
     from evidently import Report
     from evidently.presets import DataDriftPreset
 
@@ -346,7 +358,8 @@ def run(args: argparse.Namespace) -> int:
     monitor_io.require_monitor_extra()
     if args.html and importlib.util.find_spec("evidently") is None:
         raise MlopsCiError("--html needs Evidently, which is optional and not installed: pip install "
-                           "evidently (the Markdown, JSON and Prometheus outputs need nothing extra)",
+                           "'mlops-ci[drift-html]' (the Markdown, JSON and Prometheus outputs need nothing "
+                           "extra)",
                            where="--html")
     config = monitor_io.load_config(args.config, "drift")
     reference, ref_skipped = load_sample(args.reference)
@@ -356,7 +369,7 @@ def run(args: argparse.Namespace) -> int:
                   skipped_files={"reference": ref_skipped, "current": cur_skipped})
     monitor_io.write_json(args.json, report)
     monitor_io.write_text(args.prometheus, to_prometheus(report))
-    if args.html:  # pragma: no cover - Evidently is not installed in our test environment
+    if args.html:
         write_html(args.html, reference, current)
     markdown = to_markdown(report)
     print(markdown)

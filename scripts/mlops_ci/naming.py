@@ -8,8 +8,9 @@ matched against the whole name:
       dataset: '[a-z][a-z0-9_-]*(?:\\.[a-z0-9]+)?'   # DVC-tracked files and folders (base name)
       experiment: '[a-z][a-z0-9]*(?:-[a-z0-9]+)*'   # MLflow experiments
 
-`check(kind, name, config)` is pure: the policy check and the training job call it with the names
-they are about to use; `mlops-ci init` checks the names it writes into params.yaml.
+`check(kind, name, config)` is pure: `train plan` calls it with the datasets, model and experiment a
+PR brings in, `train run` and `train experiment` with the MLflow experiment before the track command
+creates it; `mlops-ci init` checks the names it writes into params.yaml.
 """
 
 from __future__ import annotations

@@ -7,13 +7,16 @@ plan   cheap, no data: does the change (BASE...HEAD) touch a pipeline input? dvc
        a pipeline was trained already (a re-run, a release PR), so that version is reused instead
        (outputs reuse-version, reuse-run-id; `train` false). It also holds the names the change brings
        in to the team's conventions (`naming:` in the base branch's .github/mlops-ci.yml): the
-       datasets of the `.dvc` files it adds or changes, and the model name (MLOPS_CI_MODEL_NAME); exit
-       1 if not.
+       datasets of the `.dvc` files it adds or changes, the model name (MLOPS_CI_MODEL_NAME) and the
+       MLflow experiment's (MLOPS_CI_EXPERIMENT, else params.yaml model.experiment); exit 1 if not.
 run    on the training runner: log the GPUs seen; `dvc repro --pull` (stages already run anywhere are
        restored from the run-cache instead of retrained); `dvc push --run-cache`; the project's track
        command logs the run to MLflow and registers the model; the version gets mlops-ci's tags (PR,
        commit, branch, workflow run, pipeline fingerprint) so promotion can find it; metrics, plots
        and dvc.lock are exported for the report job and logged to the run (mlops-ci/train-outputs).
+       Before anything trains, with a track command to run: the MLflow experiment's name (as for plan)
+       against `naming.experiment` of the commit's .github/mlops-ci.yml; exit 2 if not (so does
+       `experiment`), and MLflow creates no experiment.
 reuse  the version `plan` found: tag it with this PR too (mlops_ci.pr.N), download the outputs its
        run logged for the report job; no training, no new version.
 experiment  one of the PR's parallel experiments (a matrix job on its own runner): `dvc exp run -S
@@ -140,14 +143,44 @@ def naming_config(repo: Path, base: str) -> dict[str, re.Pattern[str]]:
     return naming.parse_config(document, f"{base}:.github/mlops-ci.yml")
 
 
-def naming_problems(changed_files: list[str], model: str | None,
+def naming_problems(changed_files: list[str], model: str | None, experiment: str | None,
                     config: dict[str, re.Pattern[str]]) -> list[str]:
     """Names the change brings in that break the team's conventions: datasets (the `.dvc` files it
-    adds or changes, e.g. data/raw.dvc tracks "raw") and the registered model's name."""
+    adds or changes, e.g. data/raw.dvc tracks "raw"), the registered model's and the MLflow
+    experiment's name."""
     names = [("dataset", Path(path).name.removesuffix(".dvc"))
              for path in changed_files if path.endswith(".dvc")]
     names += [("model", model)] if model else []
+    names += [("experiment", experiment)] if experiment else []
     return [problem for kind, name in names if (problem := naming.check(kind, name, config))]
+
+
+def experiment_name(repo: Path, environ: dict[str, str]) -> tuple[str, str] | None:
+    """The MLflow experiment the track command will log to, and where that name is set:
+    MLOPS_CI_EXPERIMENT, else `model.experiment` of params.yaml (the track commands of `mlops-ci init`
+    and of the example read them in that order); None when neither names one."""
+    if environ.get("MLOPS_CI_EXPERIMENT"):
+        return environ["MLOPS_CI_EXPERIMENT"], "MLOPS_CI_EXPERIMENT"
+    path = repo / "params.yaml"
+    try:
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise MlopsCiError(f"cannot read: {error}", where=str(path)) from error
+    model = params.get("model") if isinstance(params, dict) else None
+    name = model.get("experiment") if isinstance(model, dict) else None
+    return (str(name), f"{path} model.experiment") if name else None
+
+
+def check_experiment_name(repo: Path) -> None:
+    """Refuse (exit 2) an MLflow experiment name against `naming.experiment` of the commit's
+    .github/mlops-ci.yml before anything trains and the track command creates the experiment."""
+    found = experiment_name(repo, dict(os.environ))
+    if found is None:
+        return
+    name, where = found
+    problem = naming.check("experiment", name, naming_config(repo, "HEAD"))
+    if problem:
+        raise MlopsCiError(f"{problem}: rename it before MLflow creates the experiment", where=where)
 
 
 def plan(repo: Path, base: str) -> list[str]:
@@ -166,7 +199,9 @@ def plan(repo: Path, base: str) -> list[str]:
                           (repo / name).read_text(encoding="utf-8") if (repo / name).is_file() else None)
                    for name in pipeline.params}
     present = [name for name in changed if (repo / name).exists()]
-    problems = naming_problems(present, os.environ.get("MLOPS_CI_MODEL_NAME"), naming_config(repo, base))
+    experiment = experiment_name(repo, dict(os.environ))
+    problems = naming_problems(present, os.environ.get("MLOPS_CI_MODEL_NAME"), experiment and experiment[0],
+                               naming_config(repo, base))
     if problems:
         raise NamingBroken(problems)
     return reasons_to_train(pipeline, changed, params_text)
@@ -420,6 +455,8 @@ def _ran(stages: dict[str, str]) -> list[str]:
 def run_train(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci train run`."""
     repo = _pipeline(args.repo)
+    if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
+        check_experiment_name(repo)
     gpus = gpus_seen()
     print("GPUs: " + ("; ".join(gpus) if gpus else "none seen (nvidia-smi absent or silent): the CPU trains"))
     stages, remote = reproduce(repo, ("repro",), args.targets)
@@ -507,6 +544,8 @@ def run_experiment(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci train experiment`."""
     repo = _pipeline(args.repo)
     sets = parse_sets(args.set)
+    if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
+        check_experiment_name(repo)
     name = args.name or experiments.label(sets)
     dvc_args = [*(f"--set-param={key}={value}" for key, value in sets.items()),
                 *(["--name", args.name] if args.name else []), *args.targets]
