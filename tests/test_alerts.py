@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from conftest import promtool, read_outputs
-from mlops_ci.alerts import (DATASOURCE_UID, Options, build_dashboard, build_datasource, build_prometheus_config,
-                              build_provider, build_rules)
+from mlops_ci.alerts import (DATASOURCE_UID, Options, build_dashboard, build_datasource,
+                              build_prometheus_config, build_provider, build_rules)
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 
@@ -176,7 +176,8 @@ def test_prometheus_config_scrapes_the_job_the_rules_read(rule_dir):
     config = build_prometheus_config(OPTIONS, "serve:8000", "30s")
     assert config["rule_files"] == ["alert-rules.yml"]
     assert config["global"] == {"scrape_interval": "30s", "evaluation_interval": "30s"}
-    assert config["scrape_configs"] == [{"job_name": "digits", "static_configs": [{"targets": ["serve:8000"]}]}]
+    assert config["scrape_configs"] == [{"job_name": "digits",
+                                         "static_configs": [{"targets": ["serve:8000"]}]}]
     other = build_prometheus_config(Options(model="digits", job="digits-serve"), "localhost:8080", "15s")
     assert other["scrape_configs"][0]["job_name"] == "digits-serve"
     (rule_dir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -193,7 +194,8 @@ def test_grafana_provisioning_has_the_documented_shape_and_the_dashboards_dataso
     assert source["type"] == "prometheus" and source["url"] == "http://prometheus:9090"
     assert source["uid"] == DATASOURCE_UID and source["access"] == "proxy" and source["isDefault"] is False
     [provider] = build_provider("/var/lib/grafana/dashboards/mlops-ci")["providers"]
-    assert provider["type"] == "file" and provider["options"]["path"] == "/var/lib/grafana/dashboards/mlops-ci"
+    assert provider["type"] == "file"
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards/mlops-ci"
     dashboard = build_dashboard(CHAMPION, OPTIONS)
     [variable] = dashboard["templating"]["list"]
     # Every panel queries ${datasource}, whose default is the provisioned data source.
@@ -229,7 +231,8 @@ def test_command_writes_rules_and_dashboard_from_the_champion(champion, tmp_path
     rules = yaml.safe_load((out / "alert-rules.yml").read_text())["groups"][0]["rules"]
     assert rules[0]["expr"].endswith("< 0.9") and rules[0]["for"] == "10m"
     assert rules[1]["expr"].endswith("> 0.25")
-    assert json.loads((out / "grafana/dashboards/mlops-ci.json").read_text())["title"] == f"mlops-ci: {champion}"
+    dashboard = json.loads((out / "grafana/dashboards/mlops-ci.json").read_text())
+    assert dashboard["title"] == f"mlops-ci: {champion}"
     source = yaml.safe_load((out / "grafana/provisioning/datasources/prometheus.yml").read_text())
     assert source["datasources"][0]["url"] == "http://localhost:9090"
     provider = yaml.safe_load((out / "grafana/provisioning/dashboards/mlops-ci.yml").read_text())
@@ -250,8 +253,8 @@ def test_command_writes_rules_and_dashboard_from_the_champion(champion, tmp_path
     (["--model", "MODEL", "--for", "5 minutes"], "--for: '5 minutes' is not a Prometheus duration"),
     (["--model", "MODEL", "--tolerance", "-1"], "--tolerance: must not be negative"),
     (["--model", "MODEL", "--latency-quantile", "95"], "--latency-quantile: must be between 0 and 1"),
-    (["--model", "MODEL", "--target", "http://serve:8080/"], "--target: 'http://serve:8080/': expected host:port"),
-    (["--model", "MODEL", "--scrape-interval", "1 s"], "--scrape-interval: '1 s' is not a Prometheus duration"),
+    (["--model", "MODEL", "--target", "http://s:80/"], "--target: 'http://s:80/': expected host:port"),
+    (["--model", "MODEL", "--scrape-interval", "1 s"], "--scrape-interval: '1 s' is not a Prometheus"),
     (["--model", "MODEL", "--out", "/proc/forbidden"], "cannot write"),
 ])
 def test_input_errors_exit_2_with_one_line(champion, args, message, capsys):

@@ -194,8 +194,8 @@ def build_dashboard(metrics: dict[str, float], options: Options) -> dict[str, An
                  "", "none", "0m", "{{feature}}")
     panels.append({**_panel(len(panels), psi), "title": "drift PSI per feature"})
     # No alert, no threshold: which versions serve since when (Grafana's date units are milliseconds).
-    deployed = Signal("Deployed", f"mlops_ci_model_deployed_timestamp_seconds{{model={model}}} * 1000", "", None,
-                      {}, "", "dateTimeAsIso", "0m", "v{{version}} {{arm}}")
+    deployed = Signal("Deployed", f"mlops_ci_model_deployed_timestamp_seconds{{model={model}}} * 1000", "",
+                      None, {}, "", "dateTimeAsIso", "0m", "v{{version}} {{arm}}")
     uptime = Signal("Uptime", f"mlops_ci_uptime_seconds{{job={_quote(options.job_label)}}}", "", None, {}, "",
                     "s", "0m", "{{instance}}")
     panels += [{**_panel(len(panels), deployed), "title": "deployed versions"},
