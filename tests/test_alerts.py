@@ -1,5 +1,7 @@
 """`mlops-ci alerts`: rules from the champion's metrics, checked and unit-tested with promtool
-(cases that fire and cases that stay quiet), the dashboard's queries, and the command against MLflow."""
+(cases that fire and cases that stay quiet), the dashboard's queries, the Prometheus configuration
+(promtool check config), Grafana's provisioning files (checked by shape: no Grafana installable here),
+and the command against MLflow. test_serve.py runs the rules in a real Prometheus scraping `serve`."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import promtool
-from mlops_ci.alerts import Options, build_dashboard, build_rules
+from conftest import promtool, read_outputs
+from mlops_ci.alerts import (DATASOURCE_UID, Options, build_dashboard, build_datasource,
+                              build_prometheus_config, build_provider, build_rules)
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 
@@ -147,6 +150,61 @@ def test_the_dashboard_plots_every_alert_series_with_queries_promtool_parses(tmp
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_promtool_rule_tests_name_the_degraded_canary_not_the_champion(rule_dir):
+    """`mlops-ci serve` exports both arms' validation metrics: only the version below the baseline fires,
+    and the alert keeps its version and arm labels."""
+    tests = {"rule_files": ["alert-rules.yml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [
+            {"series": 'mlops_ci_model_metric{model="digits",version="3",arm="champion",metric="accuracy"}',
+             "values": "0.95x20"},
+            {"series": 'mlops_ci_model_metric{model="digits",version="4",arm="challenger",metric="accuracy"}',
+             "values": "0.6x20"}],
+        "alert_rule_test": [
+            {"eval_time": "3m", "alertname": "ModelMetricDegraded", "exp_alerts": []},  # pending: for 5m
+            {"eval_time": "10m", "alertname": "ModelMetricDegraded", "exp_alerts": [
+                alert("ModelMetricDegraded", summary_of("ModelMetricDegraded", "0.6", "accuracy"),
+                      severity="critical", metric="accuracy", version="4", arm="challenger")]},
+        ],
+    }]}
+    (rule_dir / "tests.yml").write_text(yaml.safe_dump(tests, sort_keys=False))
+    result = promtool("test", "rules", str(rule_dir / "tests.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prometheus_config_scrapes_the_job_the_rules_read(rule_dir):
+    config = build_prometheus_config(OPTIONS, "serve:8000", "30s")
+    assert config["rule_files"] == ["alert-rules.yml"]
+    assert config["global"] == {"scrape_interval": "30s", "evaluation_interval": "30s"}
+    assert config["scrape_configs"] == [{"job_name": "digits",
+                                         "static_configs": [{"targets": ["serve:8000"]}]}]
+    other = build_prometheus_config(Options(model="digits", job="digits-serve"), "localhost:8080", "15s")
+    assert other["scrape_configs"][0]["job_name"] == "digits-serve"
+    (rule_dir / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = promtool("check", "config", str(rule_dir / "prometheus.yml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 6 rules found" in result.stdout  # it read the rule file too
+
+
+def test_grafana_provisioning_has_the_documented_shape_and_the_dashboards_datasource():
+    """Grafana is not installable here: the files are checked against the provisioning format
+    (apiVersion 1; datasources: name, type, uid, url; providers: name, type file, options.path)."""
+    [source] = build_datasource("http://prometheus:9090")["datasources"]
+    assert build_datasource("x")["apiVersion"] == 1 and build_provider("x")["apiVersion"] == 1
+    assert source["type"] == "prometheus" and source["url"] == "http://prometheus:9090"
+    assert source["uid"] == DATASOURCE_UID and source["access"] == "proxy" and source["isDefault"] is False
+    [provider] = build_provider("/var/lib/grafana/dashboards/mlops-ci")["providers"]
+    assert provider["type"] == "file"
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards/mlops-ci"
+    dashboard = build_dashboard(CHAMPION, OPTIONS)
+    [variable] = dashboard["templating"]["list"]
+    # Every panel queries ${datasource}, whose default is the provisioned data source.
+    assert (variable["type"], variable["query"], variable["current"]["value"]) == (
+        "datasource", "prometheus", source["uid"])
+    assert {target["datasource"]["uid"] for panel in dashboard["panels"] for target in panel["targets"]} == {
+        f"${{{variable['name']}}}"}
+
+
 @pytest.fixture(name="champion")
 def fixture_champion(mlflow_server, mlflow_client_env, tmp_path, monkeypatch) -> str:  # pylint: disable=unused-argument
     """A registered model with a champion whose run logged CHAMPION's metrics; its name."""
@@ -173,10 +231,18 @@ def test_command_writes_rules_and_dashboard_from_the_champion(champion, tmp_path
     rules = yaml.safe_load((out / "alert-rules.yml").read_text())["groups"][0]["rules"]
     assert rules[0]["expr"].endswith("< 0.9") and rules[0]["for"] == "10m"
     assert rules[1]["expr"].endswith("> 0.25")
-    assert json.loads((out / "grafana-dashboard.json").read_text())["title"] == f"mlops-ci: {champion}"
-    assert "rules<<" in outputs.read_text() and "| ModelMetricDegraded |" in actions.read_text()
+    dashboard = json.loads((out / "grafana/dashboards/mlops-ci.json").read_text())
+    assert dashboard["title"] == f"mlops-ci: {champion}"
+    source = yaml.safe_load((out / "grafana/provisioning/datasources/prometheus.yml").read_text())
+    assert source["datasources"][0]["url"] == "http://localhost:9090"
+    provider = yaml.safe_load((out / "grafana/provisioning/dashboards/mlops-ci.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards/mlops-ci"
+    config = yaml.safe_load((out / "prometheus.yml").read_text())
+    assert config["scrape_configs"][0]["static_configs"] == [{"targets": ["localhost:8080"]}]
+    assert {"rules", "prometheus-config", "dashboard", "grafana-provisioning"} <= set(read_outputs(outputs))
+    assert "| ModelMetricDegraded |" in actions.read_text()
     assert f"alerts for {champion}@champion (v1)" in capsys.readouterr().out
-    result = promtool("check", "rules", str(out / "alert-rules.yml"))
+    result = promtool("check", "config", str(out / "prometheus.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -187,6 +253,8 @@ def test_command_writes_rules_and_dashboard_from_the_champion(champion, tmp_path
     (["--model", "MODEL", "--for", "5 minutes"], "--for: '5 minutes' is not a Prometheus duration"),
     (["--model", "MODEL", "--tolerance", "-1"], "--tolerance: must not be negative"),
     (["--model", "MODEL", "--latency-quantile", "95"], "--latency-quantile: must be between 0 and 1"),
+    (["--model", "MODEL", "--target", "http://s:80/"], "--target: 'http://s:80/': expected host:port"),
+    (["--model", "MODEL", "--scrape-interval", "1 s"], "--scrape-interval: '1 s' is not a Prometheus"),
     (["--model", "MODEL", "--out", "/proc/forbidden"], "cannot write"),
 ])
 def test_input_errors_exit_2_with_one_line(champion, args, message, capsys):

@@ -176,6 +176,15 @@ def test_missing_mariadb_raises_service_not_installed(tmp_path, monkeypatch):
             pytest.fail("the body must not run")
 
 
+def test_missing_prometheus_names_its_debian_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(services, "SBIN_DIRS", ())
+    with pytest.raises(services.ServiceNotInstalled, match=r"prometheus is not installed \(Debian: apt-get "
+                                                           r"install prometheus\)"):
+        with services.prometheus_server(tmp_path, tmp_path / "prometheus.yml"):
+            pytest.fail("the body must not run")
+
+
 def test_failing_mariadb_install_raises_with_its_log(tmp_path, monkeypatch):
     fail = shutil.which("false")
     monkeypatch.setattr(services, "find_binary", lambda name: fail)

@@ -5,11 +5,13 @@ and checked by promtool, and the logs fed to `mlops-ci compare`."""
 from __future__ import annotations
 
 import http.client as http_client
+import itertools
 import json
 import os
 import subprocess
 import sys
 import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,8 +20,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import mlops_ci
-from conftest import MLFLOW_CLIENT_ENV, promtool
+from conftest import MLFLOW_CLIENT_ENV, enter_service, promtool
 from mlops_ci.cli import main
+from mlops_ci.sandbox import services
 from mlops_ci.serve import Arm, Metrics, PredictionLog, Service, deployed_at, log_rows, route
 
 MODEL = "iris"
@@ -254,3 +257,81 @@ def test_input_errors_exit_2_with_one_line(iris_models, args, message, capsys):
     code = main(["serve", "--model", iris_models[0], *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+# --- scraped by a real Prometheus -------------------------------------------------------------------
+
+def prometheus_api(api: httpx.Client, path: str, **params: str) -> object:
+    """The `data` of a Prometheus HTTP API answer."""
+    answer = api.get(f"/api/v1/{path}", params=params).json()
+    assert answer["status"] == "success", answer
+    return answer["data"]
+
+
+def query(api: httpx.Client, expr: str) -> list[dict]:
+    """The instant vector of a PromQL query, now."""
+    return prometheus_api(api, "query", query=expr)["result"]
+
+
+@pytest.mark.slow
+def test_prometheus_scrapes_the_server_and_fires_on_the_degraded_canary(iris_models, tmp_path):
+    """serve -> Prometheus -> alert: `alerts` writes the rules and prometheus.yml for the champion
+    (accuracy about 0.97), `serve` runs the always-one-class challenger (0.33) as a canary, a real
+    Prometheus scrapes it every second, and ModelMetricDegraded fires for the challenger's version only.
+    The dashboard's panel queries then answer from the scraped series."""
+    name, features, labels = iris_models
+    monitoring = tmp_path / "monitoring"
+    proc, url = start_server(["--model", name, "--canary-fraction", "0.5"])
+    try:
+        target = f"{httpx.URL(url).host}:{httpx.URL(url).port}"
+        assert main(["alerts", "--model", name, "--out", str(monitoring), "--tolerance", "0.1", "--for", "2s",
+                     "--target", target, "--scrape-interval", "1s"]) == 0
+        with ExitStack() as stack:
+            prometheus = enter_service(stack, services.prometheus_server(
+                tmp_path / "prometheus", monitoring / "prometheus.yml"))
+            api = stack.enter_context(httpx.Client(base_url=prometheus.url, timeout=30))
+            model = stack.enter_context(httpx.Client(base_url=url, timeout=30))
+            requests = itertools.count()
+
+            def scraped_and_firing() -> bool:
+                for _ in range(5):  # traffic between scrapes, so that rate() sees requests
+                    index = next(requests)
+                    answer = model.post("/invocations", json={"inputs": [features[index % len(features)]],
+                                                              "labels": [labels[index % len(labels)]]},
+                                        headers={"X-Request-Id": f"req-{index}"})
+                    assert answer.status_code == 200, answer.text
+                alerts = prometheus_api(api, "alerts")["alerts"]
+                return any(alert["labels"]["alertname"] == "ModelMetricDegraded"
+                           and alert["state"] == "firing" for alert in alerts)
+
+            # A deadline for the failure message only: nothing here measures how fast it fires.
+            services.wait_until(scraped_and_firing, 120, what="ModelMetricDegraded firing", interval=0.5)
+            [scraped] = prometheus_api(api, "targets")["activeTargets"]
+            degraded = [alert for alert in prometheus_api(api, "alerts")["alerts"]
+                        if alert["labels"]["alertname"] == "ModelMetricDegraded"]
+            dashboard = json.loads((monitoring / "grafana/dashboards/mlops-ci.json").read_text())
+            panels = {panel["title"]: query(api, panel["targets"][0]["expr"])
+                      for panel in dashboard["panels"]}
+            versions = query(api, f'mlops_ci_model_metric{{model="{name}"}}')
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert (scraped["health"], scraped["labels"]["job"]) == ("up", name)
+    assert scraped["labels"]["instance"] == target
+    # Only the challenger's version is below the champion's baseline minus the tolerance.
+    assert [(alert["state"], alert["labels"]["version"], alert["labels"]["arm"]) for alert in degraded] == [
+        ("firing", "2", "challenger")]
+    assert degraded[0]["labels"]["metric"] == "accuracy" and degraded[0]["labels"]["model"] == name
+    assert {series["metric"]["version"]: series["metric"]["arm"] for series in versions} == {
+        "1": "champion", "2": "challenger"}
+    # The dashboard's panels, queried as Grafana would: the latency quantile is a number, uptime and
+    # both deployed versions are there; drift is pushed by the monitor workflow, not by serve.
+    [latency] = panels["LatencyHigh"]
+    assert 0 < float(latency["value"][1]) < 10
+    [uptime] = panels["server uptime"]
+    assert float(uptime["value"][1]) > 0
+    deployed = {series["metric"]["version"]: float(series["value"][1])
+                for series in panels["deployed versions"]}
+    assert deployed["1"] == 1767323045.0 * 1000 and set(deployed) == {"1", "2"}
+    assert panels["CpuHigh"] and panels["MemoryHigh"] and len(panels["accuracy"]) == 2
+    assert not panels["DriftDetected"] and not panels["drift PSI per feature"]

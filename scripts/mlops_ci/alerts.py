@@ -1,21 +1,30 @@
-"""`mlops-ci alerts`: Prometheus alerting rules and a Grafana dashboard from the champion's metrics.
+"""`mlops-ci alerts`: Prometheus alerting rules and scrape configuration, a Grafana dashboard and its
+provisioning, from the champion's metrics.
 
     mlops-ci alerts --model NAME [--alias champion] [--out DIR] [--metric accuracy ...]
                     [--tolerance 0.02] [--latency-ms 500] [--cpu 0.9] [--memory-mb 2048]
+                    [--target localhost:8080] [--scrape-interval 15s]
+                    [--prometheus-url http://localhost:9090] [--dashboards-path PATH]
 
 The champion's validation metrics (its MLflow run, found through the registry alias; the tracking
 server from MLFLOW_TRACKING_URI) are the baseline: an alert fires when a live metric falls below the
 baseline minus the tolerance (rises above baseline plus tolerance for loss-like metrics: loss, error,
 rmse, mae, mse, latency; the report's rule). --metric names an MLflow metric key
 (mlops_ci.metric_names): `accuracy` with one metrics file, `eval.accuracy` with several. Further
-alerts: request latency above a limit, CPU and memory high, drift detected. Writes
-DIR/alert-rules.yml (for Prometheus' `rule_files`, checked with `promtool check rules`) and
-DIR/grafana-dashboard.json (import it in Grafana; pick the Prometheus data source).
+alerts: request latency above a limit, CPU and memory high, drift detected. Writes into DIR:
+
+    alert-rules.yml                               the rules (`promtool check rules`)
+    prometheus.yml                                scrapes `mlops-ci serve` at --target as job --job,
+                                                  loads alert-rules.yml (`promtool check config`)
+    grafana/dashboards/mlops-ci.json              the dashboard (or import it by hand)
+    grafana/provisioning/datasources/prometheus.yml   data source uid mlops-ci-prometheus at --prometheus-url
+    grafana/provisioning/dashboards/mlops-ci.yml  a file provider reading --dashboards-path
 
 The series the rules read (`mlops-ci serve` exports the first four, the last two with its Prometheus
-process collector; the monitor workflow pushes the drift series):
+process collector; the monitor workflow pushes the drift series). Alerts keep the series' labels, so
+ModelMetricDegraded names the served `version` and `arm` that is below the baseline:
 
-    mlops_ci_model_metric{model, metric}              gauge: the served version's validation metric
+    mlops_ci_model_metric{model, version, arm, metric}  gauge: the served version's validation metric
     mlops_ci_request_latency_seconds_bucket{model}    histogram of prediction latency
     process_cpu_seconds_total{job}, process_resident_memory_bytes{job}
     mlops_ci_drift_detected{model}, mlops_ci_drift_psi{model, feature}
@@ -40,10 +49,20 @@ from mlops_ci.report import DEFAULT_ALIAS
 from mlops_ci.text import md_escape
 
 RULES_FILE = "alert-rules.yml"
-DASHBOARD_FILE = "grafana-dashboard.json"
+PROMETHEUS_FILE = "prometheus.yml"
+DASHBOARD_FILE = "grafana/dashboards/mlops-ci.json"
+DATASOURCE_FILE = "grafana/provisioning/datasources/prometheus.yml"
+PROVIDER_FILE = "grafana/provisioning/dashboards/mlops-ci.yml"
+DASHBOARDS_PATH = "/var/lib/grafana/dashboards/mlops-ci"
+# The panels query the `datasource` template variable: a hand import picks any Prometheus; provisioned,
+# its default is the data source provisioned next to it under this fixed uid.
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+DATASOURCE_UID = "mlops-ci-prometheus"
+DATASOURCE_NAME = "mlops-ci Prometheus"
 # Prometheus' duration syntax (`for:`), e.g. 5m, 1h30m.
 DURATION = re.compile(r"(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?")
+# A scrape target: host or [IPv6] and a port, no scheme or path.
+TARGET = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}")
 
 
 @dataclass(frozen=True)
@@ -69,12 +88,13 @@ class Options:  # pylint: disable=too-many-instance-attributes  # one field per 
 
 @dataclass(frozen=True)
 class Signal:  # pylint: disable=too-many-instance-attributes  # an alert and its panel
-    """One watched series: its alert (`expr op threshold`) and its dashboard panel (`expr`)."""
+    """One watched series: its alert (`expr op threshold`) and its dashboard panel (`expr`); a panel
+    without an alert has no threshold."""
 
     alert: str
     expr: str
     op: str
-    threshold: float
+    threshold: float | None
     labels: dict[str, str]
     summary: str
     unit: str
@@ -153,29 +173,65 @@ def _panel(index: int, signal: Signal) -> dict[str, Any]:
     steps = [{"color": "green", "value": None}, {"color": "red", "value": signal.threshold}]
     if signal.op == "<":
         steps = [{"color": "red", "value": None}, {"color": "green", "value": signal.threshold}]
+    elif signal.threshold is None:
+        steps = steps[:1]
     return {
         "id": index + 1, "type": "timeseries", "title": title, "datasource": DATASOURCE,
         "gridPos": {"h": 8, "w": 12, "x": 12 * (index % 2), "y": 8 * (index // 2)},
         "targets": [{"refId": "A", "datasource": DATASOURCE, "expr": signal.expr,
                      "legendFormat": signal.legend}],
         "fieldConfig": {"defaults": {"unit": signal.unit, "thresholds": {"mode": "absolute", "steps": steps},
-                                     "custom": {"thresholdsStyle": {"mode": "line"}}}, "overrides": []},
+                                     "custom": {"thresholdsStyle": {"mode": "off" if signal.threshold is None
+                                                                    else "line"}}}, "overrides": []},
     }
 
 
 def build_dashboard(metrics: dict[str, float], options: Options) -> dict[str, Any]:
     """A Grafana dashboard: one panel per alert's series with its threshold, and drift per feature."""
     panels = [_panel(index, signal) for index, signal in enumerate(signals(metrics, options))]
-    psi = Signal("DriftPsi", f"mlops_ci_drift_psi{{model={_quote(options.model)}}}", ">", 0.2, {},
+    model = _quote(options.model)
+    psi = Signal("DriftPsi", f"mlops_ci_drift_psi{{model={model}}}", ">", 0.2, {},
                  "", "none", "0m", "{{feature}}")
     panels.append({**_panel(len(panels), psi), "title": "drift PSI per feature"})
+    # No alert, no threshold: which versions serve since when (Grafana's date units are milliseconds).
+    deployed = Signal("Deployed", f"mlops_ci_model_deployed_timestamp_seconds{{model={model}}} * 1000", "",
+                      None, {}, "", "dateTimeAsIso", "0m", "v{{version}} {{arm}}")
+    uptime = Signal("Uptime", f"mlops_ci_uptime_seconds{{job={_quote(options.job_label)}}}", "", None, {}, "",
+                    "s", "0m", "{{instance}}")
+    panels += [{**_panel(len(panels), deployed), "title": "deployed versions"},
+               {**_panel(len(panels) + 1, uptime), "title": "server uptime"}]
     return {
         "title": f"mlops-ci: {options.model}", "uid": f"mlops-ci-{options.model}"[:40],
         "tags": ["mlops-ci"], "schemaVersion": 39, "time": {"from": "now-24h", "to": "now"},
         "refresh": "1m", "editable": True, "panels": panels,
         "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus",
-                                 "label": "Prometheus"}]},
+                                 "label": "Prometheus",
+                                 "current": {"text": DATASOURCE_NAME, "value": DATASOURCE_UID}}]},
     }
+
+
+def build_prometheus_config(options: Options, target: str, interval: str) -> dict[str, Any]:
+    """prometheus.yml: scrape the model server at `target` (host:port) as the job the rules read, every
+    `interval`, rules evaluated as often, from the rule file next to it."""
+    return {
+        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "rule_files": [RULES_FILE],
+        "scrape_configs": [{"job_name": options.job_label, "static_configs": [{"targets": [target]}]}],
+    }
+
+
+def build_datasource(url: str) -> dict[str, Any]:
+    """Grafana's data source provisioning file: the Prometheus at `url`, under the dashboard's uid."""
+    return {"apiVersion": 1, "datasources": [{
+        "name": DATASOURCE_NAME, "type": "prometheus", "uid": DATASOURCE_UID, "access": "proxy", "url": url,
+        "isDefault": False, "editable": False}]}
+
+
+def build_provider(path: str) -> dict[str, Any]:
+    """Grafana's dashboard provisioning file: dashboards from the folder `path` on the Grafana host."""
+    return {"apiVersion": 1, "providers": [{
+        "name": "mlops-ci", "type": "file", "folder": "mlops-ci", "disableDeletion": False,
+        "allowUiUpdates": False, "options": {"path": path, "foldersFromFilesStructure": False}}]}
 
 
 def champion_metrics(model: str, alias: str) -> tuple[str, dict[str, float]]:
@@ -189,6 +245,10 @@ def champion_metrics(model: str, alias: str) -> tuple[str, dict[str, float]]:
         if version is None:
             raise MlopsCiError("no baseline: the alias is not set", where=where)
         return version, registry.run_metrics(registry.version(model, version).run_id)
+
+
+def _write_yaml(path: Path, document: dict[str, Any]) -> None:
+    _write(path, yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=200))
 
 
 def _write(path: Path, text: str) -> None:
@@ -213,19 +273,28 @@ def run(args: argparse.Namespace) -> int:
         raise MlopsCiError("must not be negative", where="--tolerance")
     if not 0 < args.latency_quantile < 1:
         raise MlopsCiError("must be between 0 and 1", where="--latency-quantile")
-    if not args.duration or not DURATION.fullmatch(args.duration):
-        raise MlopsCiError(f"{args.duration!r} is not a Prometheus duration (e.g. 5m, 1h30m)", where="--for")
+    for option, duration in (("--for", args.duration), ("--scrape-interval", args.scrape_interval)):
+        if not duration or not DURATION.fullmatch(duration):
+            raise MlopsCiError(f"{duration!r} is not a Prometheus duration (e.g. 5m, 1h30m)", where=option)
+    if not TARGET.fullmatch(args.target):
+        raise MlopsCiError(f"{args.target!r}: expected host:port (e.g. localhost:8080)", where="--target")
     version, metrics = champion_metrics(args.model, args.alias)
     options = Options(model=args.model, metrics=tuple(args.metric or ("accuracy",)), tolerance=args.tolerance,
                       latency_ms=args.latency_ms, latency_quantile=args.latency_quantile, cpu=args.cpu,
                       memory_mb=args.memory_mb, duration=args.duration, job=args.job, version=version)
     rules = build_rules(metrics, options)
     out = Path(args.out)
-    _write(out / RULES_FILE, yaml.safe_dump(rules, sort_keys=False, allow_unicode=True, width=200))
+    _write_yaml(out / RULES_FILE, rules)
+    _write_yaml(out / PROMETHEUS_FILE, build_prometheus_config(options, args.target, args.scrape_interval))
     _write(out / DASHBOARD_FILE, json.dumps(build_dashboard(metrics, options), indent=2) + "\n")
-    print(f"alerts for {args.model}@{args.alias} (v{version}): {out / RULES_FILE}, {out / DASHBOARD_FILE}")
+    _write_yaml(out / DATASOURCE_FILE, build_datasource(args.prometheus_url))
+    _write_yaml(out / PROVIDER_FILE, build_provider(args.dashboards_path))
+    print(f"alerts for {args.model}@{args.alias} (v{version}): {out / RULES_FILE}, {out / PROMETHEUS_FILE} "
+          f"(scraping {args.target}), {out / DASHBOARD_FILE}, {out / 'grafana' / 'provisioning'}")
     gha.set_output("rules", str(out / RULES_FILE))
+    gha.set_output("prometheus-config", str(out / PROMETHEUS_FILE))
     gha.set_output("dashboard", str(out / DASHBOARD_FILE))
+    gha.set_output("grafana-provisioning", str(out / "grafana" / "provisioning"))
     gha.append_summary(summary(rules))
     return EXIT_OK
 
@@ -233,12 +302,12 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `mlops-ci alerts` to the CLI."""
     parser = subparsers.add_parser(
-        "alerts", help="Prometheus alert rules and a Grafana dashboard from the champion's metrics",
+        "alerts", help="Prometheus alert rules and scrape config, Grafana dashboard and provisioning",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="the registered model's name")
     parser.add_argument("--alias", default=DEFAULT_ALIAS, help="the registry alias of the baseline "
                                                                 "(default %(default)s)")
-    parser.add_argument("--out", default="monitoring", help="folder for the rules and the dashboard "
+    parser.add_argument("--out", default="monitoring", help="folder for the generated files "
                                                             "(default %(default)s)")
     parser.add_argument("--metric", action="append", metavar="NAME",
                         help="a validation metric to watch (repeatable; default accuracy)")
@@ -254,4 +323,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--for", dest="duration", default="5m",
                         help="how long a condition holds before the alert fires (default %(default)s)")
     parser.add_argument("--job", help="the model server's Prometheus job label (default: the model name)")
+    parser.add_argument("--target", default="localhost:8080",
+                        help="host:port of `mlops-ci serve` for prometheus.yml (default %(default)s)")
+    parser.add_argument("--scrape-interval", default="15s",
+                        help="prometheus.yml's scrape and rule evaluation interval (default %(default)s)")
+    parser.add_argument("--prometheus-url", default="http://localhost:9090",
+                        help="the Prometheus that Grafana's provisioned data source queries "
+                             "(default %(default)s)")
+    parser.add_argument("--dashboards-path", default=DASHBOARDS_PATH,
+                        help="where Grafana reads the dashboard JSON, for the provisioning file "
+                             "(default %(default)s)")
     parser.set_defaults(handler=run)

@@ -1,4 +1,4 @@
-"""Real servers on free loopback ports: MLflow tracking server, MariaDB, S3 (moto).
+"""Real servers on free loopback ports: MLflow tracking server, MariaDB, S3 (moto), Prometheus.
 
 Each server runs in its own process group (``start_new_session``) with its output in a log file, is
 waited for with a bounded timeout, and is stopped by signalling the whole group (TERM, then KILL),
@@ -32,6 +32,7 @@ from typing import Any
 __all__ = [
     "MariaDBServer",
     "MlflowServer",
+    "PrometheusServer",
     "S3Server",
     "ServerProcess",
     "ServiceNotInstalled",
@@ -39,6 +40,7 @@ __all__ = [
     "free_port",
     "mariadb_server",
     "mlflow_server",
+    "prometheus_server",
     "s3_server",
     "http_ready",
     "server_process",
@@ -277,12 +279,13 @@ def mlflow_server(
 # -- MariaDB -----------------------------------------------------------------------------------------
 
 
-def find_binary(name: str) -> str:
-    """Path of executable ``name`` on PATH or in an sbin directory, else :class:`ServiceNotInstalled`."""
+def find_binary(name: str, package: str = "mariadb-server") -> str:
+    """Path of executable ``name`` on PATH or in an sbin directory, else :class:`ServiceNotInstalled`
+    naming the Debian ``package`` that has it."""
     search = os.pathsep.join([os.environ.get("PATH", ""), *SBIN_DIRS])
     found = shutil.which(name, path=search)
     if found is None:
-        raise ServiceNotInstalled(f"{name} is not installed (Debian: apt-get install mariadb-server)")
+        raise ServiceNotInstalled(f"{name} is not installed (Debian: apt-get install {package})")
     return found
 
 
@@ -431,3 +434,34 @@ def s3_server(workdir: str | Path, *, timeout: float = READY_TIMEOUT) -> Iterato
     log_path = Path(workdir).resolve() / f"moto-{port}.log"
     with server_process("moto S3 server", command, log_path, ready=http_ready(f"{url}/", timeout)) as proc:
         yield S3Server(url, log_path, proc)
+
+
+# -- Prometheus --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PrometheusServer:
+    """A running Prometheus server (``url`` has no trailing slash)."""
+
+    url: str
+    log_path: Path
+    process: ServerProcess
+
+
+@contextmanager
+def prometheus_server(
+    workdir: str | Path, config: str | Path, *, timeout: float = READY_TIMEOUT
+) -> Iterator[PrometheusServer]:
+    """Debian's ``prometheus`` with ``config`` (its ``rule_files`` relative to it), its TSDB and log
+    under ``workdir``. Ready on ``GET /-/ready``; :class:`ServiceNotInstalled` without the binary."""
+    binary = find_binary("prometheus", package="prometheus")
+    workdir = Path(workdir).resolve()
+    port = free_port()
+    url = f"http://{LOOPBACK}:{port}"
+    command = [
+        *(binary, f"--config.file={Path(config).resolve()}", f"--storage.tsdb.path={workdir / 'tsdb'}"),
+        *(f"--web.listen-address={LOOPBACK}:{port}", "--log.level=warn"),
+    ]
+    log_path = workdir / f"prometheus-{port}.log"
+    with server_process("Prometheus", command, log_path, ready=http_ready(f"{url}/-/ready", timeout)) as proc:
+        yield PrometheusServer(url, log_path, proc)
