@@ -42,8 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_ci import compare, gha, monitor_io
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError, CheckFailed
-from mlops_ci.promote import (MERGED_AT, PASSED, PREVIOUS, REASON, ROLLBACK_TAGS, STATUS, VALIDATED_AT,
-                              actor, crown, now)
+from mlops_ci.promote import (MERGED_AT, PASSED, PREVIOUS, PROMOTED_AT, PROMOTED_BY, REASON, ROLLBACK_TAGS,
+                              STATUS, VALIDATED_AT, actor, crown, now, promotion_tags)
 from mlops_ci.registry import ROLLED_BACK, TAG_PREFIX, Registry
 from mlops_ci.report import DEFAULT_ALIAS
 from mlops_ci.text import md_escape
@@ -164,7 +164,7 @@ def start(registry: Registry, model: str, version: str, fraction: float) -> str:
         return f"the canary of {model} version {version} is already running at {state.fraction:g}: nothing changed"
     # Fraction last: until it is written no canary runs, and a rerun finishes a partial start.
     if state.version != version:
-        registry.set_model_tags(model, {VERSION_TAG: version, STARTED_TAG: now()})
+        registry.set_model_tags(model, {STARTED_TAG: now(), VERSION_TAG: version})
     if state.challenger != version:
         registry.set_alias(model, CHALLENGER_ALIAS, version)
     registry.set_model_tags(model, {FRACTION_TAG: f"{fraction:g}"})
@@ -194,7 +194,10 @@ def promote(registry: Registry, model: str, why: str = "promoted by hand") -> st
     if tags.get(STATUS) == ROLLED_BACK:
         raise CheckFailed(f"{model} version {version} was rolled back "
                            f"({tags.get(ROLLBACK_TAGS[0], 'no reason')}): abort the canary instead")
-    if state.champion != version:
+    if state.champion == version:
+        if not {PROMOTED_AT, PROMOTED_BY} <= set(tags):   # a run stopped after moving the alias
+            registry.set_tags(model, version, promotion_tags())
+    else:
         stamp = now()
         # merged_at = now: a later merge's promotion supersedes this one, an earlier one does not.
         record = {STATUS: PASSED, REASON: f"canary: {why}", PREVIOUS: state.champion or "none",
@@ -216,8 +219,10 @@ def abort(registry: Registry, model: str, reason: str) -> str:
     if state.champion == version:
         raise MlopsCiError(f"{model} version {version} is the {DEFAULT_ALIAS} already: use mlops-ci rollback")
     if (registry.version(model, version).tags or {}).get(STATUS) != ROLLED_BACK:
-        registry.set_tags(model, version, {STATUS: ROLLED_BACK, **dict(zip(
-            ROLLBACK_TAGS, (reason, now(), actor(), state.champion or "none")))})
+        # The status last: a run that fails before it is redone whole by the rerun.
+        registry.set_tags(model, version, {**dict(zip(ROLLBACK_TAGS, (reason, now(), actor(),
+                                                                      state.champion or "none"))),
+                                           STATUS: ROLLED_BACK})
     _clean_up(registry, state)
     return (f"canary of {model} version {version} aborted: {reason}; {model}@{DEFAULT_ALIAS} stays "
             f"version {state.champion or 'unset'}")
