@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from mlops_ci import canary
-from mlops_ci.canary import ABORT, FRACTION_TAG, HOLD, PROMOTE, STEP, VERSION_TAG, Move, next_move, parse_steps
+from mlops_ci.canary import (ABORT, FRACTION_TAG, HOLD, PROMOTE, STEP, VERSION_TAG, Move, next_move,
+                             parse_steps)
 from mlops_ci.cli import main
 from mlops_ci.errors import MlopsCiError
 from test_serve import register_iris, start_server
@@ -160,7 +161,8 @@ def test_abort_tags_the_version_rolled_back_and_leaves_the_champion():
     canary.abort(registry, MODEL, "latency")
     assert registry.aliases == {"champion": "1"} and registry.tags == {}
     tags = registry.version_tags["2"]
-    assert tags["mlops_ci.validation_status"] == "rolled_back" and tags["mlops_ci.rollback_reason"] == "latency"
+    assert tags["mlops_ci.validation_status"] == "rolled_back"
+    assert tags["mlops_ci.rollback_reason"] == "latency"
     assert tags["mlops_ci.rolled_back_to"] == "1"
     assert registry.version_tags["1"] == {}
 
@@ -275,7 +277,8 @@ def test_the_rollout_on_a_real_registry(registry_model, tmp_path, actions, capsy
 
     assert main(["canary", "promote", "--model", name]) == 0
     model = client.get_registered_model(name)
-    assert model.aliases == {"champion": "2"} and not any(key.startswith("mlops_ci.canary") for key in model.tags)
+    assert model.aliases == {"champion": "2"}
+    assert not any(key.startswith("mlops_ci.canary") for key in model.tags)
     tags = client.get_model_version(name, "2").tags
     assert tags["mlops_ci.previous_champion"] == "1" and tags["mlops_ci.promoted_by"]
 
@@ -287,7 +290,8 @@ def test_the_rollout_on_a_real_registry(registry_model, tmp_path, actions, capsy
                  "--treatment", worse]) == 1
     assert "::error::canary step: abort: " in capsys.readouterr().out
     model = client.get_registered_model(name)
-    assert model.aliases == {"champion": "2"} and not any(key.startswith("mlops_ci.canary") for key in model.tags)
+    assert model.aliases == {"champion": "2"}
+    assert not any(key.startswith("mlops_ci.canary") for key in model.tags)
     tags = client.get_model_version(name, "3").tags
     assert tags["mlops_ci.validation_status"] == "rolled_back" and tags["mlops_ci.rolled_back_to"] == "2"
     assert main(["canary", "abort", "--model", name]) == 0   # nothing running: nothing to do
@@ -310,7 +314,8 @@ def challenger_share(http: httpx.Client, features: list, requests: int = 60) -> 
     return arms.count("challenger") / requests
 
 
-def test_serve_follows_start_and_abort(mlflow_server, mlflow_client_env, monkeypatch):  # pylint: disable=unused-argument
+def test_serve_follows_start_and_abort(mlflow_server, mlflow_client_env,  # pylint: disable=unused-argument
+                                       monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
     name, features, _ = register_iris(mlflow_server.url, f"iris-canary-{uuid.uuid4().hex[:8]}")
     proc, url = start_server(["--model", name, "--refresh", "1"])

@@ -156,12 +156,13 @@ def start(registry: Registry, model: str, version: str, fraction: float) -> str:
         raise MlopsCiError(f"{model} version {version} is the {DEFAULT_ALIAS} already: nothing to canary")
     if (record.tags or {}).get(STATUS) == ROLLED_BACK:
         raise CheckFailed(f"{model} version {version} was rolled back "
-                           f"({record.tags.get(ROLLBACK_TAGS[0], 'no reason')}): not started")
+                          f"({record.tags.get(ROLLBACK_TAGS[0], 'no reason')}): not started")
     if state.running and state.candidate != version:
         raise CheckFailed(f"a canary of {model} version {state.candidate} is running (fraction "
-                           f"{state.fraction:g}): promote or abort it first")
+                          f"{state.fraction:g}): promote or abort it first")
     if state.running:
-        return f"the canary of {model} version {version} is already running at {state.fraction:g}: nothing changed"
+        return (f"the canary of {model} version {version} is already running at {state.fraction:g}: "
+                "nothing changed")
     # Fraction last: until it is written no canary runs, and a rerun finishes a partial start.
     if state.version != version:
         registry.set_model_tags(model, {STARTED_TAG: now(), VERSION_TAG: version})
@@ -193,7 +194,7 @@ def promote(registry: Registry, model: str, why: str = "promoted by hand") -> st
     tags = dict(registry.version(model, version).tags or {})
     if tags.get(STATUS) == ROLLED_BACK:
         raise CheckFailed(f"{model} version {version} was rolled back "
-                           f"({tags.get(ROLLBACK_TAGS[0], 'no reason')}): abort the canary instead")
+                          f"({tags.get(ROLLBACK_TAGS[0], 'no reason')}): abort the canary instead")
     if state.champion == version:
         if not {PROMOTED_AT, PROMOTED_BY} <= set(tags):   # a run stopped after moving the alias
             registry.set_tags(model, version, promotion_tags())
@@ -205,7 +206,7 @@ def promote(registry: Registry, model: str, why: str = "promoted by hand") -> st
         champion = crown(registry, model, version, DEFAULT_ALIAS, record)
         if champion != version:
             raise CheckFailed(f"{model}@{DEFAULT_ALIAS} is version {champion}, merged after the canary "
-                               f"version {version}: the canary is left running; abort it")
+                              f"version {version}: the canary is left running; abort it")
     _clean_up(registry, state)
     return f"{model} version {version} is now {model}@{DEFAULT_ALIAS} (was {state.champion or 'none'}): {why}"
 
@@ -324,23 +325,29 @@ def run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `mlops-ci canary` to the CLI."""
-    parser = subparsers.add_parser("canary", help="a canary rollout in the registry: start, step, promote, abort",
+    parser = subparsers.add_parser("canary",
+                                   help="a canary rollout in the registry: start, step, promote, abort",
                                    description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="canary_command", metavar="start|step|promote|abort", required=True)
-    start_parser = commands.add_parser("start", help="point @challenger at a version and route a fraction to it")
+    commands = parser.add_subparsers(dest="canary_command", metavar="start|step|promote|abort",
+                                     required=True)
+    start_parser = commands.add_parser("start",
+                                       help="point @challenger at a version and route a fraction to it")
     start_parser.add_argument("--version", required=True, help="the canary version")
     start_parser.add_argument("--fraction", default=f"{DEFAULT_STEPS[0]:g}",
                               help=f"share of request ids to route to it (default {DEFAULT_STEPS[0]:g})")
-    step_parser = commands.add_parser("step", help="compare the arms' logs; move the fraction, promote or abort")
+    step_parser = commands.add_parser("step",
+                                      help="compare the arms' logs; move the fraction, promote or abort")
     step_parser.add_argument("--control", required=True, metavar="LOG", help="the champion's prediction log")
     step_parser.add_argument("--treatment", required=True, metavar="LOG", help="the canary's prediction log")
     step_parser.add_argument("--steps", default=",".join(map(str, DEFAULT_STEPS)), metavar="F,F,...",
                              help="the fractions, in order (default " + ",".join(map(str, DEFAULT_STEPS))
                                   + "); a promote decision at the last one promotes")
     step_parser.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    step_parser.add_argument("--json", metavar="FILE", help="also write the step and compare's report as JSON")
+    step_parser.add_argument("--json", metavar="FILE",
+                             help="also write the step and compare's report as JSON")
     commands.add_parser("promote", help="make the canary the champion, recorded; end the canary")
-    abort_parser = commands.add_parser("abort", help="tag the canary rolled back; traffic back to the champion")
+    abort_parser = commands.add_parser("abort",
+                                       help="tag the canary rolled back; traffic back to the champion")
     abort_parser.add_argument("--reason", default="aborted by hand", help="why (recorded on the version)")
     for sub in commands.choices.values():
         sub.add_argument("--model", required=True, help="registered model name")

@@ -152,7 +152,8 @@ class Metrics:
         self.deployed = Gauge("mlops_ci_model_deployed_timestamp_seconds",
                          "When the served version was promoted (else registered), epoch seconds", LABELS,
                          registry=self.registry)
-        self.metric = Gauge("mlops_ci_model_metric", "The served version's validation metric (its MLflow run)",
+        self.metric = Gauge("mlops_ci_model_metric",
+                            "The served version's validation metric (its MLflow run)",
                        (*LABELS, "metric"), registry=self.registry)
         for arm in arms:
             self.add_arm(arm)
@@ -340,7 +341,8 @@ class Follower:
         champion = self._arm(registry, args.alias, state.champion, current and current.champion)
         if not state.fraction or state.challenger is None:
             return champion, None, 0.0
-        challenger = self._arm(registry, args.challenger_alias, state.challenger, current and current.challenger)
+        challenger = self._arm(registry, args.challenger_alias, state.challenger,
+                               current and current.challenger)
         return champion, challenger, state.fraction
 
     def sync(self) -> None:
@@ -425,6 +427,21 @@ def _stop(_signum: int, _frame: Any) -> None:
     raise SystemExit(EXIT_OK)
 
 
+def first_arms(args: argparse.Namespace, follower: Follower | None) -> tuple[Arm, Arm | None, float]:
+    """(champion, challenger or None, fraction) to start with, models loaded: the registry's canary
+    through `follower`, else the aliases with the fixed --canary-fraction."""
+    with Registry(action=f"serve {args.model}") as registry:
+        if follower is not None:
+            return follower.arms(registry)
+        # Every alias resolved before any model downloads: a typo fails in a second, not after a download.
+        champion = find_arm(registry, args.model, args.alias)
+        challenger = (find_arm(registry, args.model, args.challenger_alias) if args.canary_fraction > 0
+                      else None)
+    for arm in [champion] + ([challenger] if challenger else []):
+        load_model(args.model, arm)
+    return champion, challenger, args.canary_fraction
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci serve`."""
     if args.canary_fraction is not None and not 0 <= args.canary_fraction <= 1:
@@ -437,22 +454,12 @@ def run(args: argparse.Namespace) -> int:
         raise MlopsCiError(f"{error.name} is not installed (pip install 'mlops-ci[serve]')") from error
     started = time.time()
     follower = Follower(args) if args.canary_fraction is None else None
-    if follower is not None:
-        if args.refresh <= 0:
-            raise MlopsCiError(f"{args.refresh}: expected seconds above 0", where="--refresh")
-        with Registry(action=f"serve {args.model}") as registry:
-            champion, challenger, fraction = follower.arms(registry)
-    else:
-        fraction = args.canary_fraction
-        # Every alias resolved before any model downloads: a typo fails in a second, not after a download.
-        with Registry(action=f"serve {args.model}") as registry:
-            champion = find_arm(registry, args.model, args.alias)
-            challenger = find_arm(registry, args.model, args.challenger_alias) if fraction > 0 else None
-        for arm in [champion] + ([challenger] if challenger else []):
-            load_model(args.model, arm)
-    arms = [champion] + ([challenger] if challenger else [])
+    if follower is not None and args.refresh <= 0:
+        raise MlopsCiError(f"{args.refresh}: expected seconds above 0", where="--refresh")
+    champion, challenger, fraction = first_arms(args, follower)
     service = Service(args.model, champion, challenger, fraction,
-                      Metrics(args.model, arms, started), PredictionLog(args.log_dir))
+                      Metrics(args.model, [champion] + ([challenger] if challenger else []), started),
+                      PredictionLog(args.log_dir))
     try:
         server = ThreadingHTTPServer((args.host, args.port), handler_for(service))
     except OSError as error:
