@@ -314,8 +314,10 @@ def challenger_share(http: httpx.Client, features: list, requests: int = 60) -> 
     return arms.count("challenger") / requests
 
 
-def test_serve_follows_start_and_abort(mlflow_server, mlflow_client_env,  # pylint: disable=unused-argument
-                                       monkeypatch):
+@pytest.mark.usefixtures("mlflow_client_env")
+def test_serve_follows_start_abort_and_the_champion(mlflow_server, monkeypatch):
+    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel
+
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
     name, features, _ = register_iris(mlflow_server.url, f"iris-canary-{uuid.uuid4().hex[:8]}")
     proc, url = start_server(["--model", name, "--refresh", "1"])
@@ -330,6 +332,11 @@ def test_serve_follows_start_and_abort(mlflow_server, mlflow_client_env,  # pyli
             assert main(["canary", "abort", "--model", name, "--reason", "test"]) == 0
             wait_for(http, {"champion": "1"})
             assert challenger_share(http, features) == 0
+            # The champion alias moved (a promotion, a rollback): serve follows it too.
+            client = MlflowClient(mlflow_server.url, mlflow_server.url)
+            client.set_registered_model_alias(name, "champion", "2")
+            wait_for(http, {"champion": "2"})
+            assert http.post("/invocations", json={"inputs": [features[0]]}).json()["version"] == "2"
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) == 0, proc.stderr.read()
