@@ -43,7 +43,8 @@ def test_a_worse_canary_is_aborted_by_the_scheduled_step(project_repo, github_ap
     assert main(["local", "workflow_dispatch", "--branch", "main", "--repo", str(project_repo),
                  "-W", ".github/workflows/mlops-ci-canary.yml", "--out", str(out),
                  "--github-api-url", github_api.url, "--input", "action=step",
-                 "--var", f"MLFLOW_TRACKING_URI={mlflow_server.url}", "--var", f"MLOPS_CI_MODEL_NAME={model}",
+                 "--var", f"MLFLOW_TRACKING_URI={mlflow_server.url}",
+                 "--var", f"MLOPS_CI_MODEL_NAME={model}",
                  "--var", "CANARY_CONTROL_LOG=canary/champion.jsonl",
                  "--var", "CANARY_TREATMENT_LOG=canary/challenger.jsonl",
                  "--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1", "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=10"]) == 1
