@@ -124,8 +124,13 @@ def test_bad_requests_and_model_failures_are_counted_not_logged(body, status, me
 
 @pytest.fixture(name="registered", scope="module")
 def fixture_registered(mlflow_server):
-    """MODEL-serve with a champion (logistic regression, promoted_at tagged) and a challenger that
-    always answers the most frequent class, registered once for the module; the iris data."""
+    """MODEL-serve, registered once for the module (register_iris)."""
+    return register_iris(mlflow_server.url, f"{MODEL}-serve")
+
+
+def register_iris(url: str, name: str) -> tuple[str, list, list]:
+    """Model `name` with a champion (logistic regression, promoted_at tagged) and a challenger that
+    always answers the most frequent class; (name, the iris features, labels)."""
     # pylint: disable=import-outside-toplevel  # sklearn and mlflow's logging are for this fixture only
     import mlflow
     import mlflow.sklearn
@@ -134,10 +139,9 @@ def fixture_registered(mlflow_server):
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
 
-    name = f"{MODEL}-serve"
     features, labels = load_iris(return_X_y=True)
     with pytest.MonkeyPatch.context() as patch:
-        for key, setting in {**MLFLOW_CLIENT_ENV, "MLFLOW_TRACKING_URI": mlflow_server.url}.items():
+        for key, setting in {**MLFLOW_CLIENT_ENV, "MLFLOW_TRACKING_URI": url}.items():
             patch.setenv(key, setting)
         mlflow.set_experiment("serve")
         client = MlflowClient()

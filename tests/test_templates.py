@@ -74,13 +74,13 @@ def test_a_pr_edit_reruns_only_the_policy_check_and_cancels_no_training():
         assert jobs[job_id]["if"] == "${{ github.event.action != 'edited' }}", job_id
 
 
-def test_promotions_and_rollbacks_are_never_queued_behind_a_concurrency_group():
+def test_promotions_rollbacks_and_canary_moves_are_never_queued_behind_a_concurrency_group():
     # GitHub cancels an older *pending* run when a newer one queues in the same group, even with
     # cancel-in-progress: false: a promotion or rollback there could be silently dropped.
     def groups(workflow: dict) -> list:
         return [workflow.get("concurrency")] + [job.get("concurrency") for job in workflow["jobs"].values()]
 
-    for name in ("promote", "rollback"):
+    for name in ("promote", "rollback", "canary"):
         reusable = yaml.safe_load((ROOT / ".github" / "workflows" / f"{name}.yml").read_text())
         assert not any(groups(reusable)), name
         assert not any(groups(_template(f"mlops-ci-{name}.yml"))), name

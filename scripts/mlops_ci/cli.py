@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "mlops_ci.adopt",
     "mlops_ci.alerts",
     "mlops_ci.serve",
+    "mlops_ci.canary",
     "mlops_ci.monitor",
 )
 

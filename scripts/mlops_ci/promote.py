@@ -405,14 +405,20 @@ def promote(registry: Registry, candidate: Any, gates: Sequence[Gate], alias: st
     record.update({STATUS: PASSED, REASON: f"all {len(gates)} gate(s) passed", PREVIOUS: current or "none"})
     if merged_at or MERGED_AT not in tags:
         record[MERGED_AT] = merged_at or now()
-    registry.set_tags(name, number, record)
-    outcome.champion = converge(registry, name, alias)
-    if outcome.champion == number:
-        registry.set_tags(name, number, promotion_tags())
-        outcome.status = PROMOTED
-    else:
-        outcome.status = SUPERSEDED
+    outcome.champion = crown(registry, name, number, alias, record)
+    outcome.status = PROMOTED if outcome.champion == number else SUPERSEDED
     return outcome
+
+
+def crown(registry: Registry, name: str, number: str, alias: str, record: dict[str, str]) -> str | None:
+    """Record `record` (a passed verdict: status, reason, previous champion, merged_at) on version
+    `number`, converge `alias` on the passed version merged last and, when that is `number`, stamp the
+    promotion (promoted_at, promoted_by, run URL); the alias's version afterwards."""
+    registry.set_tags(name, number, record)
+    champion = converge(registry, name, alias)
+    if champion == number:
+        registry.set_tags(name, number, promotion_tags())
+    return champion
 
 
 def copy_champion(registry: Registry, model: str, alias: str, destination: str) -> tuple[str, str]:

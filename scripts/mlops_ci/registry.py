@@ -198,6 +198,22 @@ class Registry:
                    name, alias, version)
         self.writes += 1
 
+    def set_model_tags(self, name: str, tags: dict[str, str]) -> None:
+        """Set tags on registered model `name`, in the order given."""
+        for key, value in tags.items():
+            self._call(f"tagging {name} with {key}", self._client.set_registered_model_tag, name, key, value)
+            self.writes += 1
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        """Remove tag `key` from registered model `name`."""
+        self._call(f"removing {key} from {name}", self._client.delete_registered_model_tag, name, key)
+        self.writes += 1
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        """Remove `alias` of model `name`."""
+        self._call(f"removing {name}@{alias}", self._client.delete_registered_model_alias, name, alias)
+        self.writes += 1
+
     def copy_version(self, name: str, version: str, destination: str) -> Any:
         """Copy a version into registered model `destination` (created when absent); the new version."""
         copied = self._call(f"copying {name} version {version} to {destination}",

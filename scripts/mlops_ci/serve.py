@@ -1,10 +1,14 @@
 """`mlops-ci serve`: the champion behind an HTTP scoring endpoint, with Prometheus metrics and a canary.
 
-    mlops-ci serve --model NAME [--alias champion] [--challenger-alias challenger --canary-fraction F]
-                   [--host 127.0.0.1] [--port 8080] [--log-dir DIR]
+    mlops-ci serve --model NAME [--alias champion] [--challenger-alias challenger]
+                   [--canary-fraction F | --refresh 10] [--host 127.0.0.1] [--port 8080] [--log-dir DIR]
 
 Loads NAME@ALIAS (and NAME@CHALLENGER when --canary-fraction > 0) from the MLflow registry
-(MLFLOW_TRACKING_URI) with MLflow's pyfunc loader, and serves:
+(MLFLOW_TRACKING_URI) with MLflow's pyfunc loader. Without --canary-fraction it follows the canary
+that `mlops-ci canary` keeps in the registry: the fraction is the registered-model tag
+mlops_ci.canary.fraction (no tag or no NAME@CHALLENGER: champion only), re-read with both aliases every
+--refresh seconds; a moved alias loads its new version (each version once), a registry that does not
+answer keeps the arms as they were. It serves:
 
     POST /invocations  MLflow's scoring JSON ({"inputs": ...}, {"dataframe_split": ...},
                        {"dataframe_records": ...}, {"instances": ...}), parsed by MLflow's scoring
@@ -46,12 +50,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from mlops_ci import gha
+from mlops_ci.canary import CHALLENGER_ALIAS, read_canary
 from mlops_ci.errors import EXIT_OK, MlopsCiError
 from mlops_ci.promote import PROMOTED_AT
 from mlops_ci.registry import NotFound, Registry
 from mlops_ci.report import DEFAULT_ALIAS
 
-CHALLENGER_ALIAS = "challenger"
+DEFAULT_REFRESH = 10.0
 LABELS = ("model", "version", "arm")
 # Prediction latency of small models is milliseconds; a few slow buckets catch a stalled server.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -104,6 +110,11 @@ def find_arm(registry: Registry, name: str, alias: str) -> Arm:
         raise MlopsCiError(error.message, where=where) from error
     if version is None:
         raise MlopsCiError("the alias is not set", where=where)
+    return version_arm(registry, name, alias, version)
+
+
+def version_arm(registry: Registry, name: str, alias: str, version: str) -> Arm:
+    """Version `version` served as arm `alias` and what /metrics says about it (its model not loaded yet)."""
     record = registry.version(name, version)
     return Arm(alias, version, deployed_at(dict(record.tags or {}), int(record.creation_timestamp or 0)),
                registry.run_metrics(record.run_id))
@@ -138,18 +149,23 @@ class Metrics:
                               (*LABELS, "status"), registry=self.registry)
         uptime = Gauge("mlops_ci_uptime_seconds", "Seconds since the server started", registry=self.registry)
         uptime.set_function(lambda: time.time() - started)
-        deployed = Gauge("mlops_ci_model_deployed_timestamp_seconds",
+        self.deployed = Gauge("mlops_ci_model_deployed_timestamp_seconds",
                          "When the served version was promoted (else registered), epoch seconds", LABELS,
                          registry=self.registry)
-        metric = Gauge("mlops_ci_model_metric", "The served version's validation metric (its MLflow run)",
+        self.metric = Gauge("mlops_ci_model_metric",
+                            "The served version's validation metric (its MLflow run)",
                        (*LABELS, "metric"), registry=self.registry)
         for arm in arms:
-            deployed.labels(model, arm.version, arm.alias).set(arm.deployed)
-            for key, value in arm.metrics.items():
-                metric.labels(model, arm.version, arm.alias, key).set(value)
-            # Zero series from the start: rate() and absent() see the arm before its first request.
-            self.predictions.labels(model, arm.version, arm.alias)
-            self.latency.labels(model, arm.version, arm.alias)
+            self.add_arm(arm)
+
+    def add_arm(self, arm: Arm) -> None:
+        """The series of an arm served from now on (its version and validation metrics)."""
+        self.deployed.labels(self.model, arm.version, arm.alias).set(arm.deployed)
+        for key, value in arm.metrics.items():
+            self.metric.labels(self.model, arm.version, arm.alias, key).set(value)
+        # Zero series from the start: rate() and absent() see the arm before its first request.
+        self.predictions.labels(self.model, arm.version, arm.alias)
+        self.latency.labels(self.model, arm.version, arm.alias)
 
     def observe(self, arm: Arm, seconds: float, rows: int) -> None:
         """One answered prediction request."""
@@ -289,6 +305,75 @@ class Service:
                 "canary_fraction": self.fraction if self.challenger else 0.0}
 
 
+class Follower:
+    """Keeps a Service on the registry's canary (`mlops-ci canary`): the champion alias, @challenger
+    and the fraction tag, re-read every `every` seconds; a version's model is loaded once."""
+
+    def __init__(self, args: argparse.Namespace, service: Service | None = None) -> None:
+        self.args = args
+        self.service = service
+        self.models: dict[str, Any] = {}
+
+    def _arm(self, registry: Registry, alias: str, version: str, current: Arm | None) -> Arm:
+        if current is not None and (current.alias, current.version) == (alias, version):
+            return current
+        arm = version_arm(registry, self.args.model, alias, version)
+        if version in self.models:
+            arm.model = self.models[version]
+        else:
+            load_model(self.args.model, arm)
+            self.models[version] = arm.model
+        if self.service is not None:
+            self.service.metrics.add_arm(arm)
+        return arm
+
+    def arms(self, registry: Registry) -> tuple[Arm, Arm | None, float]:
+        """(champion, challenger or None, fraction) as the registry says now, models loaded."""
+        args = self.args
+        where = f"{args.model}@{args.alias}"
+        try:
+            state = read_canary(registry, args.model, args.alias, args.challenger_alias)
+        except NotFound as error:
+            raise MlopsCiError(error.message, where=where) from error
+        if state.champion is None:
+            raise MlopsCiError("the alias is not set", where=where)
+        current = self.service
+        champion = self._arm(registry, args.alias, state.champion, current and current.champion)
+        if not state.fraction or state.challenger is None:
+            return champion, None, 0.0
+        challenger = self._arm(registry, args.challenger_alias, state.challenger,
+                               current and current.challenger)
+        return champion, challenger, state.fraction
+
+    def sync(self) -> None:
+        """Re-read the registry and switch the service's arms; a failure keeps them as they are."""
+        assert self.service is not None
+        try:
+            with Registry(action=f"serve {self.args.model}: re-reading the canary") as registry:
+                champion, challenger, fraction = self.arms(registry)
+        except MlopsCiError as error:
+            gha.report("warning", f"serve: kept the arms as they were: {error}")
+            return
+        service = self.service
+        if (champion, challenger, fraction) != (service.champion, service.challenger, service.fraction):
+            service.champion, service.challenger, service.fraction = champion, challenger, fraction
+            print(f"serve: {describe(service)}", flush=True)
+
+    def follow(self, stop: threading.Event) -> None:
+        """sync() every --refresh seconds until `stop` is set."""
+        while not stop.wait(self.args.refresh):
+            self.sync()
+
+
+def describe(service: Service) -> str:
+    """Which versions are served, and the canary's share."""
+    text = f"{service.model}@{service.champion.alias} (v{service.champion.version})"
+    if service.challenger is not None:
+        text += (f", {service.fraction:g} of requests to @{service.challenger.alias} "
+                 f"(v{service.challenger.version})")
+    return text
+
+
 def handler_for(service: Service) -> type[BaseHTTPRequestHandler]:
     """The request handler class bound to `service`."""
 
@@ -342,9 +427,24 @@ def _stop(_signum: int, _frame: Any) -> None:
     raise SystemExit(EXIT_OK)
 
 
+def first_arms(args: argparse.Namespace, follower: Follower | None) -> tuple[Arm, Arm | None, float]:
+    """(champion, challenger or None, fraction) to start with, models loaded: the registry's canary
+    through `follower`, else the aliases with the fixed --canary-fraction."""
+    with Registry(action=f"serve {args.model}") as registry:
+        if follower is not None:
+            return follower.arms(registry)
+        # Every alias resolved before any model downloads: a typo fails in a second, not after a download.
+        champion = find_arm(registry, args.model, args.alias)
+        challenger = (find_arm(registry, args.model, args.challenger_alias) if args.canary_fraction > 0
+                      else None)
+    for arm in [champion] + ([challenger] if challenger else []):
+        load_model(args.model, arm)
+    return champion, challenger, args.canary_fraction
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci serve`."""
-    if not 0 <= args.canary_fraction <= 1:
+    if args.canary_fraction is not None and not 0 <= args.canary_fraction <= 1:
         raise MlopsCiError(f"{args.canary_fraction}: expected a fraction between 0 and 1 (e.g. 0.1)",
                            where="--canary-fraction")
     try:
@@ -353,28 +453,31 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as error:
         raise MlopsCiError(f"{error.name} is not installed (pip install 'mlops-ci[serve]')") from error
     started = time.time()
-    # Every alias resolved before any model downloads: a typo fails in a second, not after a download.
-    with Registry(action=f"serve {args.model}") as registry:
-        champion = find_arm(registry, args.model, args.alias)
-        challenger = (find_arm(registry, args.model, args.challenger_alias) if args.canary_fraction > 0
-                      else None)
-    arms = [champion] + ([challenger] if challenger else [])
-    for arm in arms:
-        load_model(args.model, arm)
-    service = Service(args.model, champion, challenger, args.canary_fraction,
-                      Metrics(args.model, arms, started), PredictionLog(args.log_dir))
+    follower = Follower(args) if args.canary_fraction is None else None
+    if follower is not None and args.refresh <= 0:
+        raise MlopsCiError(f"{args.refresh}: expected seconds above 0", where="--refresh")
+    champion, challenger, fraction = first_arms(args, follower)
+    service = Service(args.model, champion, challenger, fraction,
+                      Metrics(args.model, [champion] + ([challenger] if challenger else []), started),
+                      PredictionLog(args.log_dir))
     try:
         server = ThreadingHTTPServer((args.host, args.port), handler_for(service))
     except OSError as error:
         raise MlopsCiError(f"cannot listen: {error.strerror}", where=f"{args.host}:{args.port}") from error
     signal.signal(signal.SIGTERM, _stop)
-    canary = (f", {args.canary_fraction:g} of requests to @{args.challenger_alias} (v{challenger.version})"
-              if challenger else "")
+    following = ""
+    stop = threading.Event()
+    if follower is not None:
+        follower.service = service
+        threading.Thread(target=follower.follow, args=(stop,), daemon=True, name="canary-follower").start()
+        following = f", following the registry's canary every {args.refresh:g} s"
     host, port = server.server_address[:2]
-    print(f"serving {args.model}@{args.alias} (v{champion.version}){canary} on http://{host}:{port}",
-          flush=True)
-    with server:  # SIGTERM's SystemExit(0) closes the socket on its way out
-        server.serve_forever()
+    print(f"serving {describe(service)}{following} on http://{host}:{port}", flush=True)
+    try:
+        with server:  # SIGTERM's SystemExit(0) closes the socket on its way out
+            server.serve_forever()
+    finally:
+        stop.set()
     return EXIT_OK
 
 
@@ -386,8 +489,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--alias", default=DEFAULT_ALIAS, help=f"the control arm (default {DEFAULT_ALIAS})")
     parser.add_argument("--challenger-alias", default=CHALLENGER_ALIAS,
                         help=f"the canary or B arm (default {CHALLENGER_ALIAS})")
-    parser.add_argument("--canary-fraction", type=float, default=0.0, metavar="F",
-                        help="fraction of request ids routed to the challenger (default 0: champion only)")
+    parser.add_argument("--canary-fraction", type=float, metavar="F",
+                        help="a fixed fraction of request ids routed to the challenger (0: champion only); "
+                             "default: follow `mlops-ci canary` in the registry")
+    parser.add_argument("--refresh", type=float, default=DEFAULT_REFRESH, metavar="SECONDS",
+                        help="without --canary-fraction: re-read the registry's champion alias, @challenger "
+                             f"and canary fraction this often (default {DEFAULT_REFRESH:g})")
     parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="default 8080; 0 picks a free port")
     parser.add_argument("--log-dir", type=Path, metavar="DIR", help="write the prediction logs DIR/ARM.jsonl")
