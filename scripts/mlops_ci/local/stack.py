@@ -1,0 +1,83 @@
+"""What `mlops-ci local` starts for one run when the project names no GitHub or MLflow of its own.
+
+The GitHub stand-in serves the project's state file (``<repo>/.mlops-ci/github-state.json``) in this
+process with a token made for the run; an MLflow server keeps its sqlite database and artifacts
+under ``<repo>/.mlops-ci/mlflow/``. Both stop when the run ends, whatever happens; the state stays.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+from mlops_ci.errors import MlopsCiError
+from mlops_ci.local.pulls import STATE_FILE
+from mlops_ci.sandbox.github_state import GitHubState
+from mlops_ci.sandbox.services import ServiceStartError, mlflow_server
+
+MLFLOW_VARIABLE = "MLFLOW_TRACKING_URI"
+
+
+@contextmanager
+def local_github(folder: Path, state: GitHubState) -> Iterator[tuple[str, str]]:
+    """Serve `state` (kept in `folder`'s state file) on loopback for one run: (API URL, token).
+
+    The token is made for this run and forgotten after it: it is valid only while the run lasts.
+    """
+    try:
+        # The `local` extra's pytest-httpserver: imported here so every other command works without it.
+        from mlops_ci.sandbox.github import GitHubStandIn  # pylint: disable=import-outside-toplevel
+    except ImportError as error:
+        raise MlopsCiError("the local GitHub needs pytest-httpserver: pip install 'mlops-ci[local]' "
+                           "(or pass --github-api-url)") from error
+    token = secrets.token_urlsafe(24)
+    with GitHubStandIn(state, token=token, state_file=folder / STATE_FILE) as github:
+        print(f"started the local GitHub at {github.url} (state: {folder / STATE_FILE})", flush=True)
+        try:
+            yield github.url, token
+        finally:
+            state.tokens.pop(token, None)  # the state file is written once more as the stand-in stops
+
+
+def wants_mlflow(workflow_files: list[Path], event: str, job: str | None, branch: str | None) -> bool:
+    """Whether a job that `event` on `branch` (a PR's base) starts, `job` only if given, reads
+    ``vars.MLFLOW_TRACKING_URI``. Triggers are matched by name and `branches` filter only: other
+    filters (paths, types) may start a server a run does not use, never leave out one it needs."""
+    for path in workflow_files:
+        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not isinstance(workflow, dict):
+            continue
+        triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+        if isinstance(triggers, (str, list)):
+            triggers = dict.fromkeys([triggers] if isinstance(triggers, str) else triggers)
+        if not isinstance(triggers, dict) or event not in triggers:
+            continue
+        branches = (triggers[event] or {}).get("branches") if isinstance(triggers[event], dict) else None
+        if branch and branches and not any(fnmatch.fnmatch(branch, str(pattern)) for pattern in branches):
+            continue
+        jobs = workflow.get("jobs") or {}
+        selected = [jobs[job]] if job in jobs else [] if job else list(jobs.values())
+        if any(f"vars.{MLFLOW_VARIABLE}" in json.dumps(item) for item in selected):
+            return True
+    return False
+
+
+@contextmanager
+def local_mlflow(folder: Path) -> Iterator[str]:
+    """An MLflow server for one run, its data under ``folder/mlflow``: its URL."""
+    if importlib.util.find_spec("mlflow") is None:
+        raise MlopsCiError("no MLflow tracking URI given and no MLflow to start a server with: "
+                           "pip install 'mlops-ci[sandbox]' or pass --mlflow-tracking-uri")
+    try:
+        with mlflow_server(folder / "mlflow") as server:
+            print(f"started an MLflow server at {server.url} (data: {folder / 'mlflow'})", flush=True)
+            yield server.url
+    except ServiceStartError as error:
+        raise MlopsCiError(str(error).splitlines()[0]) from error
