@@ -73,8 +73,8 @@ def remote_of(repo: Path) -> tuple[GitHubState, pulls.Repository]:
 
 
 def refs_and_status(repo: Path) -> tuple[str, str, str]:
-    return (git(repo, "for-each-ref", "--format=%(refname) %(objectname)"), git(repo, "status", "--porcelain"),
-            git(repo, "rev-parse", "--abbrev-ref", "HEAD"))
+    return (git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+            git(repo, "status", "--porcelain"), git(repo, "rev-parse", "--abbrev-ref", "HEAD"))
 
 
 def test_the_work_folder_is_never_committed(repo):
@@ -118,7 +118,8 @@ def test_approve_and_merge_need_an_open_pr(repo):
     _, remote = remote_of(repo)
     pull = pulls.open_pull(remote, "feature/x", "main", "t", "")
     pulls.approve(remote, 1, "reviewer")
-    assert [(r.user, r.state, r.commit_id) for r in remote.reviews_of(1)] == [("reviewer", "APPROVED", pull.head_sha)]
+    reviews = [(r.user, r.state, r.commit_id) for r in remote.reviews_of(1)]
+    assert reviews == [("reviewer", "APPROVED", pull.head_sha)]
     remote.merge_pull(1, "f" * 40)
     with pytest.raises(CheckFailed, match="PR #1 is merged, not open"):
         pulls.pull_of(remote, 1, must_be_open=True)
@@ -178,7 +179,8 @@ def test_pr_commands_without_a_run(repo, capsys):
     pulls.save_state(repo / pulls.FOLDER, state)
     assert main(["local", "pr", "approve", "1", "--repo", str(repo), "--user", "ana"]) == 0
     assert main(["local", "pr", "list", "--repo", str(repo)]) == 0
-    assert "#1    feature/x -> main  open  1 comment(s)  1 approval(s)  Add a second note" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "#1    feature/x -> main  open  1 comment(s)  1 approval(s)  Add a second note" in listed
     assert main(["local", "pr", "show", "1", "--repo", str(repo)]) == 0
     assert "a report" in capsys.readouterr().out
     (repo / "notes.txt").write_text("dirty\n")
@@ -217,7 +219,8 @@ def test_pr_open_prints_the_comment_and_merge_pushes_the_base(repo, capsys):
     out = capsys.readouterr().out
     assert "PR #1: feature/x -> main" in out and "started the local GitHub" in out
     assert "hello from PR 1" in out.split("--- comment on #1")[1]
-    [comment_file] = (repo / ".mlops-ci" / "runs" / "001-pr-1-opened" / "comments").glob("pr-1-comment-*.md")
+    run = repo / ".mlops-ci" / "runs" / "001-pr-1-opened"
+    [comment_file] = (run / "comments").glob("pr-1-comment-*.md")
     assert "hello from PR 1" in comment_file.read_text()
     assert main(["local", "pr", "approve", "1", "--repo", str(repo)]) == 0
     assert main(["local", "pr", "merge", "1", "--repo", str(repo)]) == 0

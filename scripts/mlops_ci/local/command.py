@@ -182,20 +182,7 @@ def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, A
     work = Path(tempfile.mkdtemp(prefix="work-", dir=out))
     before = pulls.comment_snapshot(github.remote) if github else {}
     try:
-        if args.in_place:
-            workdir = project.repo
-        else:
-            workdir = work / project.repo.name
-            git.clone_at(project.repo, workdir, branch, sha, project.slug)
-        workflows = workdir / (args.workflow or ".github/workflows")
-        caller_files = [workflows] if workflows.is_file() else refs.workflow_files(workflows)
-        if not caller_files:
-            raise MlopsCiError("no workflow files", where=str(workflows))
-        # act copies a local repository whole for every action it loads: give it only the files git
-        # would track (uncommitted edits included, a virtual environment left out).
-        snapshot = git.copy_visible_files(source, work / "mlops-ci")
-        mapping = refs.local_repository_map(caller_files + refs.source_files(snapshot), snapshot,
-                                            args.source_repo)
+        workdir, caller_files, mapping = _prepare(args, project, source, (branch, sha), work)
         with _given(args, project, github, caller_files, branch) as given:
             returncode, jobs = _run_act(args, payload, workdir, mapping, work, out, given)
     finally:
@@ -213,6 +200,27 @@ def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, A
     if github is not None:
         _print_comments(pulls.new_comments(github.remote, before), out / "comments")
     return EXIT_REFUSED if act.failed(returncode, jobs) else EXIT_OK
+
+
+def _prepare(args: argparse.Namespace, project: Project, source: Path, commit: tuple[str, str],
+             work: Path) -> tuple[Path, list[Path], dict[str, Path]]:
+    """The folder the run works in (a clean clone at `commit`, branch and SHA, unless --in-place), the
+    workflow files to run, and act's `--local-repository` mapping onto a snapshot of `source`."""
+    if args.in_place:
+        workdir = project.repo
+    else:
+        workdir = work / project.repo.name
+        git.clone_at(project.repo, workdir, *commit, project.slug)
+    workflows = workdir / (args.workflow or ".github/workflows")
+    caller_files = [workflows] if workflows.is_file() else refs.workflow_files(workflows)
+    if not caller_files:
+        raise MlopsCiError("no workflow files", where=str(workflows))
+    # act copies a local repository whole for every action it loads: give it only the files git
+    # would track (uncommitted edits included, a virtual environment left out).
+    snapshot = git.copy_visible_files(source, work / "mlops-ci")
+    mapping = refs.local_repository_map(caller_files + refs.source_files(snapshot), snapshot,
+                                        args.source_repo)
+    return workdir, caller_files, mapping
 
 
 def _print_comments(comments: list[Comment], folder: Path) -> None:

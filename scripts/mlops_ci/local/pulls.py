@@ -93,8 +93,9 @@ def open_pull_for(remote: Repository, head: str, base: str) -> PullRequest | Non
                  if pull.head_ref == head and pull.head_repo is None), None)
 
 
-def record_pull(remote: Repository, head: str, base: str, *, number: int | None, title: str,
-                body: str) -> PullRequest:
+def record_pull(  # pylint: disable=too-many-arguments  # keyword-only fields
+        remote: Repository, head: str, base: str, *, number: int | None, title: str,
+        body: str) -> PullRequest:
     """The PR a plain `mlops-ci local pull_request` runs for: PR `number` if recorded (it must be
     `head` -> `base`), else recorded under that number; without a number, the open PR `head` -> `base`
     or a new one."""
