@@ -13,6 +13,7 @@ from mlops_ci.errors import CheckFailed, MlopsCiError
 from mlops_ci.local import pulls
 from mlops_ci.local.git import git
 from mlops_ci.local.stack import wants_mlflow
+from mlops_ci.local.triggers import sort_out
 from mlops_ci.sandbox.github_state import GitHubState
 from mlops_ci.sandbox.project import commit_change
 from mlops_ci.templates import instantiate, template_files
@@ -210,7 +211,8 @@ def test_mlflow_is_started_only_for_a_job_that_reads_it(tmp_path, event, job, br
     for template in template_files(ROOT):
         files.append(tmp_path / template.name)
         files[-1].write_text(instantiate(template.read_text(), org="org", ref="v1"))
-    assert wants_mlflow(files, event, job, branch) is starts
+    started, _ = sort_out(files, event, branch, "opened" if event == "pull_request" else None)
+    assert wants_mlflow(started, job) is starts
 
 
 @pytest.mark.e2e

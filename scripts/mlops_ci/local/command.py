@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
-from mlops_ci.local import act, console, envs, events, git, pulls, refs, stack
+from mlops_ci.local import act, console, envs, events, git, pulls, refs, stack, triggers
 from mlops_ci.sandbox.github_state import Comment, GitHubState, PullRequest, Repository
 
 EVENTS = ("pull_request", "push", "schedule", "workflow_dispatch")
@@ -151,13 +151,20 @@ def run(args: argparse.Namespace) -> int:
         return execute(args, project, build_event(args, project.repo, project.slug), args.event, github)
     if not args.head or not args.base:
         raise MlopsCiError("pull_request needs --head BRANCH and --base BRANCH")
+    title, body = _new_pull_text(args, project)
+    pull = pulls.record_pull(github.remote, args.head, args.base, number=args.pr_number, title=title,
+                             body=body)
+    pulls.save_state(project.folder, github.state)
+    return run_pull(args, project, github, pull, args.action)
+
+
+def _new_pull_text(args: argparse.Namespace, project: Project) -> tuple[str, str]:
+    """Title and body of a PR about to be recorded (--title, else the head's last commit subject;
+    --body-file), once --head and --base are known to exist."""
     for branch in (args.head, args.base):
         git.rev_parse(project.repo, branch)
     body = _read_text(args.body_file) if args.body_file else ""
-    pull = pulls.record_pull(github.remote, args.head, args.base, number=args.pr_number,
-                             title=args.title or pulls.default_title(project.repo, args.head), body=body)
-    pulls.save_state(project.folder, github.state)
-    return run_pull(args, project, github, pull, args.action)
+    return args.title or pulls.default_title(project.repo, args.head), body
 
 
 def run_pull(args: argparse.Namespace, project: Project, github: LocalGitHub, pull: PullRequest,
@@ -183,7 +190,12 @@ def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, A
     before = pulls.comment_snapshot(github.remote) if github else {}
     try:
         workdir, caller_files, mapping = _prepare(args, project, source, (branch, sha), work)
-        with _given(args, project, github, caller_files, branch) as given:
+        target = args.base if args.event == "pull_request" else branch
+        caller_files = _started(args, caller_files, target, payload.get("action"))
+        if not caller_files:
+            print(f"no workflow runs on {args.event} to {target} here: nothing to do")
+            return EXIT_OK
+        with _given(args, project, github, caller_files) as given:
             returncode, jobs = _run_act(args, payload, workdir, mapping, work, out, given)
     finally:
         if not args.keep_workdir:
@@ -223,6 +235,19 @@ def _prepare(args: argparse.Namespace, project: Project, source: Path, commit: t
     return workdir, caller_files, mapping
 
 
+def _started(args: argparse.Namespace, caller_files: list[Path], branch: str,
+             action: str | None) -> list[Path]:
+    """The workflow files the event starts on GitHub. act applies no `branches` or `types` filter: in
+    the run's clone, the files that name the event but would not start are removed before act runs."""
+    started, left_out = triggers.sort_out(caller_files, args.event, branch, action)
+    for path in left_out:
+        if args.in_place:
+            print(f"--in-place: act runs {path.name} too, which GitHub would not start here", file=sys.stderr)
+        else:
+            path.unlink()
+    return started
+
+
 def _print_comments(comments: list[Comment], folder: Path) -> None:
     for comment, path in zip(comments, pulls.write_comments(comments, folder)):
         print(f"\n--- comment on #{comment.issue_number} by {comment.user} ({path}) ---")
@@ -230,17 +255,16 @@ def _print_comments(comments: list[Comment], folder: Path) -> None:
 
 
 @contextmanager
-def _given(args: argparse.Namespace, project: Project, github: LocalGitHub | None, caller_files: list[Path],
-           branch: str) -> Iterator[Given]:
+def _given(args: argparse.Namespace, project: Project, github: LocalGitHub | None,
+           caller_files: list[Path]) -> Iterator[Given]:
     """What the run gets from the local GitHub and MLflow, started here and stopped on exit."""
     with ExitStack() as services:
         given = Given(api_url=args.github_api_url or "")
         if github is not None:
             given.api_url, given.secrets["GITHUB_TOKEN"] = services.enter_context(
                 stack.local_github(project.folder, github.state))
-            target = args.base if args.event == "pull_request" else branch
             if (not args.mlflow_tracking_uri and stack.MLFLOW_VARIABLE not in _pairs(args.var, "--var")
-                    and stack.wants_mlflow(caller_files, args.event, args.job, target)):
+                    and stack.wants_mlflow(caller_files, args.job)):
                 given.variables[stack.MLFLOW_VARIABLE] = services.enter_context(
                     stack.local_mlflow(project.folder))
         yield given
@@ -290,11 +314,7 @@ def pr_open(args: argparse.Namespace) -> int:
     """`mlops-ci local pr open`: record a new PR in the local GitHub and run its workflows."""
     project = open_project(args)
     github = local_github(project)
-    for branch in (args.head, args.base):
-        git.rev_parse(project.repo, branch)
-    body = _read_text(args.body_file) if args.body_file else ""
-    pull = pulls.open_pull(github.remote, args.head, args.base,
-                           args.title or pulls.default_title(project.repo, args.head), body)
+    pull = pulls.open_pull(github.remote, args.head, args.base, *_new_pull_text(args, project))
     pulls.save_state(project.folder, github.state)
     return run_pull(args, project, github, pull, "opened")
 

@@ -7,7 +7,6 @@ under ``<repo>/.mlops-ci/mlflow/``. Both stop when the run ends, whatever happen
 
 from __future__ import annotations
 
-import fnmatch
 import importlib.util
 import json
 import secrets
@@ -46,23 +45,11 @@ def local_github(folder: Path, state: GitHubState) -> Iterator[tuple[str, str]]:
             state.tokens.pop(token, None)  # the state file is written once more as the stand-in stops
 
 
-def wants_mlflow(workflow_files: list[Path], event: str, job: str | None, branch: str | None) -> bool:
-    """Whether a job that `event` on `branch` (a PR's base) starts, `job` only if given, reads
-    ``vars.MLFLOW_TRACKING_URI``. Triggers are matched by name and `branches` filter only: other
-    filters (paths, types) may start a server a run does not use, never leave out one it needs."""
-    for path in workflow_files:
-        workflow = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if not isinstance(workflow, dict):
-            continue
-        triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
-        if isinstance(triggers, (str, list)):
-            triggers = dict.fromkeys([triggers] if isinstance(triggers, str) else triggers)
-        if not isinstance(triggers, dict) or event not in triggers:
-            continue
-        branches = (triggers[event] or {}).get("branches") if isinstance(triggers[event], dict) else None
-        if branch and branches and not any(fnmatch.fnmatch(branch, str(pattern)) for pattern in branches):
-            continue
-        jobs = workflow.get("jobs") or {}
+def wants_mlflow(started_files: list[Path], job: str | None) -> bool:
+    """Whether a job of the workflows about to run (`job` only, if given) reads
+    ``vars.MLFLOW_TRACKING_URI``."""
+    for path in started_files:
+        jobs = yaml.safe_load(path.read_text(encoding="utf-8")).get("jobs") or {}
         selected = [jobs[job]] if job in jobs else [] if job else list(jobs.values())
         if any(f"vars.{MLFLOW_VARIABLE}" in json.dumps(item) for item in selected):
             return True
