@@ -198,6 +198,13 @@ def test_pr_commands_without_a_run(repo, capsys):
     assert capsys.readouterr().err.strip() == "error: PR #1 is merged, not open"
 
 
+def test_a_push_github_would_not_start_runs_nothing(repo, capsys):
+    # hello.yml runs on pushes to main only; act alone would run it for develop too.
+    assert main(["local", "push", "--repo", str(repo), "--branch", "develop"]) == 0
+    out = capsys.readouterr().out
+    assert "no workflow runs on push to develop here: nothing to do" in out and "started" not in out
+
+
 @pytest.mark.parametrize(("event", "job", "branch", "starts"), [
     ("pull_request", None, "develop", True),      # the PR's train job reads it
     ("pull_request", "policy", "develop", False),  # the policy job alone does not
