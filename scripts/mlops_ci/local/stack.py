@@ -8,6 +8,7 @@ under ``<repo>/.mlops-ci/mlflow/``. Both stop when the run ends, whatever happen
 from __future__ import annotations
 
 import importlib.util
+import logging
 import json
 import secrets
 from collections.abc import Iterator
@@ -37,12 +38,18 @@ def local_github(folder: Path, state: GitHubState) -> Iterator[tuple[str, str]]:
         raise MlopsCiError("the local GitHub needs pytest-httpserver: pip install 'mlops-ci[local]' "
                            "(or pass --github-api-url)") from error
     token = secrets.token_urlsafe(24)
-    with GitHubStandIn(state, token=token, state_file=folder / STATE_FILE) as github:
-        print(f"started the local GitHub at {github.url} (state: {folder / STATE_FILE})", flush=True)
-        try:
-            yield github.url, token
-        finally:
-            state.tokens.pop(token, None)  # the state file is written once more as the stand-in stops
+    server_log = logging.getLogger("werkzeug")  # one line per request: left off the user's console
+    level = server_log.level
+    server_log.setLevel(logging.WARNING)
+    try:
+        with GitHubStandIn(state, token=token, state_file=folder / STATE_FILE) as github:
+            print(f"started the local GitHub at {github.url} (state: {folder / STATE_FILE})", flush=True)
+            try:
+                yield github.url, token
+            finally:
+                state.tokens.pop(token, None)  # the state file is written once more as the stand-in stops
+    finally:
+        server_log.setLevel(level)
 
 
 def wants_mlflow(started_files: list[Path], job: str | None) -> bool:
