@@ -1,4 +1,4 @@
-"""Benchmark: what `mlops-ci local` costs on top of running the same commands bare, and the demo's time.
+"""Benchmark: what `mlops-ci local` costs on top of running the same commands bare.
 
     python bench/local_overhead.py [--repeat N]
 
@@ -9,7 +9,7 @@ Prints one table, every figure measured in this run on this machine (medians of 
             in a fresh clone;
 - lint-test: the quality gate workflow (caller template -> lint-test.yml -> composite actions) on the
             example with a warm pip cache (every requirement already installed) vs the same tools bare;
-- demo:     the README's first command's story (`mlops-ci demo`), end to end.
+The demo's time (the README's first command) is bench/demo.py's.
 """
 
 from __future__ import annotations
@@ -97,10 +97,8 @@ def bench_lint_test(repo: Path, scratch: Path, repeat: int) -> tuple[list[float]
     return local, bare
 
 
-def row(name: str, local: list[float], bare: list[float] | None) -> str:
+def row(name: str, local: list[float], bare: list[float]) -> str:
     local_s = statistics.median(local)
-    if bare is None:
-        return f"| {name} | {local_s:.2f} s | | | |"
     bare_s = statistics.median(bare)
     return f"| {name} | {local_s:.2f} s | {bare_s:.2f} s | {local_s - bare_s:+.2f} s | {local_s / bare_s:.2f}x |"
 
@@ -120,14 +118,12 @@ def main() -> int:
         policy = bench_policy(repo, scratch, args.repeat)
         pipeline = bench_pipeline(repo, scratch, args.repeat)
         lint_test = bench_lint_test(repo, scratch, args.repeat)
-        demo = [timed(mlops_ci("demo", "--out", str(scratch / f"demo{i}")), ROOT) for i in range(args.repeat)]
     print(f"medians of {args.repeat} runs, {sys.platform}, {subprocess.getoutput('nproc')} cores")
     print("| case | mlops-ci local | bare | overhead | ratio |")
     print("|---|---|---|---|---|")
     print(row("policy: PR workflow vs `mlops-ci policy check`", *policy))
     print(row("pipeline: push workflow vs ingest + `dvc repro`", *pipeline))
     print(row("lint-test: quality gate workflow vs deps + pip + lint + test", *lint_test))
-    print(row("demo: the README's first command (story only)", demo, None))
     return 0
 
 

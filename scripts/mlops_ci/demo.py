@@ -1,9 +1,11 @@
 """`mlops-ci demo`: the whole PR → merge → promote story, played locally on the bundled example.
 
-It starts the embedded stack (an MLflow server with sqlite on 127.0.0.1 and the GitHub API stand-in),
-makes a scratch project repository from the example and our caller templates, and plays the story
-through `mlops-ci local`: a feature PR into develop, a PR that breaks the branch policy, a develop PR
-into main, and the merge pushed to main. It ends with a summary and stops everything it started.
+It makes a scratch project repository from the example and our caller templates, gives it a DVC
+remote, and plays the story with the very commands a user types: `mlops-ci local pr open` for a
+feature PR into develop, for a PR that breaks the branch policy and for a develop PR into main, then
+`local pr approve` and `local pr merge` (the merge into main is pushed and promotes). Each run starts
+the project's local GitHub, and an MLflow server when a job needs one, and stops them after. It ends
+with a summary.
 """
 
 from __future__ import annotations
@@ -13,26 +15,20 @@ import json
 import os
 import shutil
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mlops_ci import cli
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
+from mlops_ci.local import pulls
 from mlops_ci.local.command import default_source
-from mlops_ci.local.git import git
 from mlops_ci.registry import PR_TAG
 from mlops_ci.sandbox import project
-from mlops_ci.sandbox.github_state import GitHubState
-from mlops_ci.sandbox.services import mlflow_server
-
-if TYPE_CHECKING:
-    from mlops_ci.sandbox.github import GitHubStandIn
 
 SLUG = "acme/digits"
-TOKEN = "demo-token"
 FEATURE = "feature/PROJ-101-tune-learning-rate"
+# A dead MLflow server fails a step in seconds instead of minutes of client retries.
+RUN_OPTIONS = ("--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=2", "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=20")
 
 
 @dataclass
@@ -52,55 +48,34 @@ class Outcome:
 
 
 class Story:
-    """The scratch repository, the stack it talks to, and the outcomes so far."""
+    """The scratch repository and the outcomes so far."""
 
-    def __init__(self, out: Path, repo: Path, github: "GitHubStandIn", mlflow_url: str) -> None:
+    def __init__(self, out: Path, repo: Path) -> None:
         self.out = out
         self.repo = repo
-        self.github = github
-        self.mlflow_url = mlflow_url
+        self.folder = repo / pulls.FOLDER
         self.outcomes: list[Outcome] = []
 
-    def open_pr(self, head: str, base: str, title: str, body: str) -> int:
-        """Open a PR in the stand-in, as the developer would on GitHub; its number."""
-        remote = self.github.state.repo(SLUG)
-        for branch in (head, base):
-            remote.add_branch(branch, git(self.repo, "rev-parse", branch))
-        return remote.add_pull(head, base, title=title, body=body, user="data-scientist").number
-
-    def merge_pr(self, number: int) -> str:
-        """Merge a PR with a merge commit, locally and in the stand-in; the merge commit."""
-        pull = self.github.state.repo(SLUG).pull(number)
-        sha = project.merge(self.repo, pull.head_ref, pull.base_ref, f"Merge pull request #{number}")
-        self.github.state.repo(SLUG).merge_pull(number, sha)
-        return sha
-
-    def run(self, title: str, expected: int, *local_args: str) -> Outcome:
-        """Run `mlops-ci local ...` for one step and record how it went."""
-        print(f"\n=== {title}", flush=True)
-        out = self.out / "runs" / f"{len(self.outcomes) + 1:02d}"
+    def step(self, title: str, expected: int, *local_args: str) -> Outcome:
+        """Run `mlops-ci local ARGS --repo PROJECT`, as the user would, and record how it went."""
+        print(f"\n=== {title}\n$ mlops-ci local {' '.join(local_args)}", flush=True)
+        runs = self.folder / "runs"
+        before = set(runs.glob("*"))
         started = time.monotonic()
-        code = cli.main(["local", *local_args, "--repo", str(self.repo), "--repository", SLUG,
-                         "--out", str(out), "--github-api-url", self.github.url,
-                         "--var", f"MLFLOW_TRACKING_URI={self.mlflow_url}", "--secret", "GITHUB_TOKEN",
-                         "--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=2",
-                         "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=20"])
-        result = out / "result.json"
-        jobs = json.loads(result.read_text(encoding="utf-8"))["jobs"] if result.exists() else []
-        outcome = Outcome(title, expected, code, time.monotonic() - started, jobs)
+        code = cli.main(["local", *local_args, "--repo", str(self.repo)])
+        seconds = time.monotonic() - started
+        jobs = [job for run in sorted(set(runs.glob("*")) - before) if (run / "result.json").exists()
+                for job in json.loads((run / "result.json").read_text(encoding="utf-8"))["jobs"]]
+        outcome = Outcome(title, expected, code, seconds, jobs)
         self.outcomes.append(outcome)
         return outcome
 
-    def pull_request(self, title: str, expected: int, head: str, base: str, pr_title: str,
-                     *local_args: str) -> Outcome:
-        """Open a PR and run the pull_request workflows for it (`local_args`: e.g. one job only)."""
-        body = "Changes the learning rate; see the work item in the title."
-        number = self.open_pr(head, base, pr_title, body)
-        body_file = self.out / f"pr-{number}.md"
-        body_file.write_text(body, encoding="utf-8")
-        return self.run(title, expected, "pull_request", "--head", head, "--base", base,
-                        "--pr-number", str(number), "--title", pr_title, "--body-file", str(body_file),
-                        *local_args)
+    def open_pr(self, title: str, expected: int, head: str, base: str, pr_title: str, *options: str) -> None:
+        """`mlops-ci local pr open`: the developer opens a PR, and its workflows run."""
+        body = self.out / "pr-body.md"
+        body.write_text("Changes the learning rate; see the work item in the title.", encoding="utf-8")
+        self.step(title, expected, "pr", "open", "--head", head, "--base", base, "--title", pr_title,
+                  "--body-file", str(body), *options, *RUN_OPTIONS)
 
 
 def play(story: Story) -> None:
@@ -109,25 +84,26 @@ def play(story: Story) -> None:
     tuned = params.read_text(encoding="utf-8").replace("lr: 0.01", "lr: 0.02")
     project.commit_change(story.repo, FEATURE, "params.yaml", tuned,
                           "PROJ-101: raise the learning rate", start="develop")
-    story.pull_request("Feature PR into develop", EXIT_OK, FEATURE, "develop",
-                       "PROJ-101: tune the learning rate")
+    story.open_pr("Feature PR into develop", EXIT_OK, FEATURE, "develop", "PROJ-101: tune the learning rate")
     # Only its policy job runs: the refusal is the point, and lint-test would pass as in step 1.
-    story.pull_request("The same branch straight into main (the policy must refuse it)", EXIT_REFUSED,
-                       FEATURE, "main", "PROJ-101: tune the learning rate", "--job", "policy")
-    story.merge_pr(1)
+    story.open_pr("The same branch straight into main (the policy must refuse it)", EXIT_REFUSED,
+                  FEATURE, "main", "PROJ-101: tune the learning rate", "--job", "policy")
+    story.step("A reviewer approves PR 1", EXIT_OK, "pr", "approve", "1")
+    story.step("PR 1 merged into develop (no workflow runs on a push to develop)", EXIT_OK,
+               "pr", "merge", "1", *RUN_OPTIONS)
     # The release PR's pipeline is the one PR 1 trained: its version is reused, nothing trains.
-    story.pull_request("Release PR: develop into main", EXIT_OK, "develop", "main", "Release PROJ-101")
-    story.merge_pr(3)
-    story.run("Merge pushed to main: the version reviewed in PRs 1 and 3 is promoted to champion", EXIT_OK,
-              "push", "--branch", "main")
+    story.open_pr("Release PR: develop into main", EXIT_OK, "develop", "main", "Release PROJ-101")
+    story.step("A reviewer approves PR 3", EXIT_OK, "pr", "approve", "3")
+    story.step("PR 3 merged and pushed to main: the version reviewed in PRs 1 and 3 is promoted to champion",
+               EXIT_OK, "pr", "merge", "3", *RUN_OPTIONS)
 
 
-def registered_versions(mlflow_url: str) -> list[tuple[str, str, str, list[str], list[str]]]:
+def registered_versions(mlflow_uri: str) -> list[tuple[str, str, str, list[str], list[str]]]:
     """(model, version, the PR that trained it, the PRs it was trained or reused for, aliases) of every
     registered model version, oldest first."""
     from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # ~1 s import
 
-    client = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     rows = []
     for model in client.search_registered_models():
         aliases: dict[str, list[str]] = {}
@@ -150,7 +126,7 @@ def summary(story: Story) -> str:
         mark = "as expected" if outcome.as_expected else f"UNEXPECTED (exit {outcome.code})"
         lines.append(f"| {outcome.title} | | {mark} | {outcome.seconds:.1f} s |")
         lines += [f"| | `{job['name']}` | {job['result']} | {job['seconds']:.1f} s |" for job in outcome.jobs]
-    remote = story.github.state.repo(SLUG)
+    remote = pulls.load_state(story.folder).repo(SLUG)
     comments = story.out / "comments"
     comments.mkdir(exist_ok=True)
     lines += ["", "## The reviewer's PR comments", ""]
@@ -161,7 +137,7 @@ def summary(story: Story) -> str:
             lines.append(f"- PR #{number}: `{path}`")
     if not any(remote.comments_on(number) for number in remote.pulls):
         lines.append("- none")
-    versions = registered_versions(story.mlflow_url)
+    versions = registered_versions(f"sqlite:///{story.folder / 'mlflow' / 'mlflow.db'}")
     champions = [f"**`models:/{name}@champion`** is version {version} (trained for PR #{pr}, reviewed in "
                  f"{', '.join(f'#{number}' for number in reviewed)})"
                  for name, version, pr, reviewed, aliases in versions if "champion" in aliases]
@@ -170,9 +146,9 @@ def summary(story: Story) -> str:
     lines += [f"| {name} | {version} | #{pr} | {', '.join(f'#{number}' for number in reviewed)} | "
               f"{', '.join(aliases) or '-'} |" for name, version, pr, reviewed, aliases in versions]
     lines += ["", f"- project repository: `{story.repo}`",
-              f"- GitHub stand-in state (PRs, comments): `{story.out / 'github-state.json'}`",
-              f"- MLflow server (stopped now; its database stays): `{story.out / 'mlflow'}`",
-              f"- runs (logs, job summaries, artifacts): `{story.out / 'runs'}`"]
+              f"- its local GitHub state (PRs, reviews, comments): `{story.folder / pulls.STATE_FILE}`",
+              f"- its MLflow data (a server ran during each run that needed it): `{story.folder / 'mlflow'}`",
+              f"- runs (logs, job summaries, artifacts, comments): `{story.folder / 'runs'}`"]
     return "\n".join(lines) + "\n"
 
 
@@ -185,22 +161,14 @@ def run(args: argparse.Namespace) -> int:
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    # The stand-in needs the `sandbox` extra (pytest-httpserver): imported here so that every other
-    # command works from a plain `pip install mlops-ci`.
-    from mlops_ci.sandbox.github import GitHubStandIn  # pylint: disable=import-outside-toplevel
-
-    state = GitHubState()
-    state.add_repo(SLUG, branches=["develop"])
-    os.environ["GITHUB_TOKEN"] = TOKEN  # handed to the runs as a secret, never on a command line
-    with ExitStack() as stack:
-        server = stack.enter_context(mlflow_server(out / "mlflow"))
-        github = stack.enter_context(GitHubStandIn(state, token=TOKEN, state_file=out / "github-state.json"))
-        repo = project.make_project_repo(out / "project", source, slug=SLUG)
-        print("=== Preparing the project: data in the DVC remote, develop trained once", flush=True)
-        project.seed_dvc_remote(repo, out / "dvc-remote")
-        story = Story(out, repo, github, server.url)
-        play(story)
-        text = summary(story)
+    for name in ("GITHUB_API_URL", "MLFLOW_TRACKING_URI"):
+        os.environ.pop(name, None)  # the story uses the project's local GitHub and MLflow, nothing else
+    repo = project.make_project_repo(out / "project", source, slug=SLUG)
+    print("=== Preparing the project: data in the DVC remote, develop trained once", flush=True)
+    project.seed_dvc_remote(repo, out / "dvc-remote")
+    story = Story(out, repo)
+    play(story)
+    text = summary(story)
     (out / "summary.md").write_text(text, encoding="utf-8")
     print("\n" + text)
     print(f"summary: {out / 'summary.md'}")

@@ -14,10 +14,14 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
-from mlops_ci.local import act, console, envs, events, git, refs
+from mlops_ci.local import act, console, envs, events, git, pulls, refs, stack, triggers
+from mlops_ci.sandbox.github_state import Comment, GitHubState, PullRequest, Repository
 
 EVENTS = ("pull_request", "push", "schedule", "workflow_dispatch")
 
@@ -44,15 +48,15 @@ def _pairs(values: list[str], option: str, *, from_env: bool = False) -> dict[st
     return pairs
 
 
-def build_event(args: argparse.Namespace, repo: Path, slug: str) -> tuple[dict[str, Any], str, str]:
+def build_event(args: argparse.Namespace, repo: Path, slug: str,
+                body: str = "") -> tuple[dict[str, Any], str, str]:
     """The event payload, plus the branch and commit the run checks out."""
     if args.event == "pull_request":
         if not args.head or not args.base:
             raise MlopsCiError("pull_request needs --head BRANCH and --base BRANCH")
         head_sha, base_sha = git.rev_parse(repo, args.head), git.rev_parse(repo, args.base)
-        body = _read_text(args.body_file) if args.body_file else ""
         payload = events.pull_request_event(
-            slug=slug, number=args.pr_number, head=args.head, head_sha=head_sha, base=args.base,
+            slug=slug, number=args.pr_number or 1, head=args.head, head_sha=head_sha, base=args.base,
             base_sha=base_sha, title=args.title or f"Merge {args.head} into {args.base}", body=body,
             action=args.action, author_association=args.author_association, fork_owner=args.fork_owner,
             fork_deleted=args.fork_deleted)
@@ -93,11 +97,39 @@ def _write_results(out: Path, jobs: dict[str, act.JobResult], event_name: str, r
     return result_path
 
 
-def run(args: argparse.Namespace) -> int:
-    """Handler of `mlops-ci local`."""
+@dataclass
+class Project:
+    """The repository a command works on, its `owner/name` and its work folder (`<repo>/.mlops-ci`)."""
+
+    repo: Path
+    slug: str
+    folder: Path
+
+
+@dataclass
+class LocalGitHub:
+    """The project's GitHub state and its repository, served to a run by the local GitHub."""
+
+    state: GitHubState
+    remote: Repository
+
+
+def open_project(args: argparse.Namespace) -> Project:
+    """The project of `--repo` (a git repository); its slug from --repository, origin or its name."""
     repo = Path(args.repo).resolve()
     if not (repo / ".git").exists():
         raise MlopsCiError("not a git repository", where=str(repo))
+    slug = args.repository or git.repository_slug(repo) or f"local/{repo.name}"
+    return Project(repo, slug, pulls.work_folder(repo))
+
+
+def local_github(project: Project) -> LocalGitHub:
+    """The project's GitHub state, its branches where the user's repository has them now."""
+    state = pulls.load_state(project.folder)
+    return LocalGitHub(state, pulls.synced_repo(state, project.slug, pulls.branch_heads(project.repo)))
+
+
+def _checked_source(args: argparse.Namespace) -> Path:
     source = Path(args.source).resolve() if args.source else default_source()
     if source is None or not (source / ".github" / "workflows").is_dir():
         raise MlopsCiError("no mlops-ci source tree: pass --source DIR (a checkout of mlops-ci)")
@@ -105,28 +137,66 @@ def run(args: argparse.Namespace) -> int:
         # Steps run this environment's mlops-ci: it must be the code of the workflows under test.
         raise MlopsCiError(f"the running mlops-ci is not installed from {source}: "
                            f"run `pip install -e {source}` first", where="--source")
-    slug = args.repository or git.repository_slug(repo) or f"local/{repo.name}"
+    return source
 
-    payload, branch, sha = build_event(args, repo, slug)
-    out = Path(args.out).resolve() if args.out else Path(tempfile.mkdtemp(prefix="mlops-ci-local-"))
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of `mlops-ci local EVENT`: against --github-api-url when given, else the local GitHub."""
+    project = open_project(args)
+    if args.github_api_url:
+        body = _read_text(args.body_file) if args.body_file else ""
+        return execute(args, project, build_event(args, project.repo, project.slug, body), args.event)
+    github = local_github(project)
+    if args.event != "pull_request":
+        return execute(args, project, build_event(args, project.repo, project.slug), args.event, github)
+    if not args.head or not args.base:
+        raise MlopsCiError("pull_request needs --head BRANCH and --base BRANCH")
+    title, body = _new_pull_text(args, project)
+    pull = pulls.record_pull(github.remote, args.head, args.base, number=args.pr_number, title=title,
+                             body=body)
+    pulls.save_state(project.folder, github.state)
+    return run_pull(args, project, github, pull, args.action)
+
+
+def _new_pull_text(args: argparse.Namespace, project: Project) -> tuple[str, str]:
+    """Title and body of a PR about to be recorded (--title, else the head's last commit subject;
+    --body-file), once --head and --base are known to exist."""
+    for branch in (args.head, args.base):
+        git.rev_parse(project.repo, branch)
+    body = _read_text(args.body_file) if args.body_file else ""
+    return args.title or pulls.default_title(project.repo, args.head), body
+
+
+def run_pull(args: argparse.Namespace, project: Project, github: LocalGitHub, pull: PullRequest,
+             action: str) -> int:
+    """Run the pull_request workflows for a PR of the local GitHub (`action`: opened, synchronize...)."""
+    print(f"PR #{pull.number}: {pull.head_ref} -> {pull.base_ref}", flush=True)
+    args.event, args.head, args.base, args.pr_number, args.title, args.action = (
+        "pull_request", pull.head_ref, pull.base_ref, pull.number, pull.title, action)
+    event = build_event(args, project.repo, project.slug, pull.body or "")
+    return execute(args, project, event, f"pr-{pull.number}-{action}", github)
+
+
+def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, Any], str, str], what: str,
+            github: LocalGitHub | None = None) -> int:
+    """Run the event's workflows; with `github`, the local GitHub serves them (and MLflow is started
+    when a workflow to run reads vars.MLFLOW_TRACKING_URI and none is given). Prints the results and
+    the comments the run posted; the run's exit code."""
+    source = _checked_source(args)
+    payload, branch, sha = event
+    out = Path(args.out).resolve() if args.out else pulls.next_run_folder(project.folder, what)
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="work-", dir=out))
+    before = pulls.comment_snapshot(github.remote) if github else {}
     try:
-        if args.in_place:
-            workdir = repo
-        else:
-            workdir = work / repo.name
-            git.clone_at(repo, workdir, branch, sha, slug)
-        workflows = workdir / (args.workflow or ".github/workflows")
-        caller_files = [workflows] if workflows.is_file() else refs.workflow_files(workflows)
+        workdir, caller_files, mapping = _prepare(args, project, source, (branch, sha), work)
+        target = args.base if args.event == "pull_request" else branch
+        caller_files = _started(args, caller_files, target, payload.get("action"))
         if not caller_files:
-            raise MlopsCiError("no workflow files", where=str(workflows))
-        # act copies a local repository whole for every action it loads: give it only the files git
-        # would track (uncommitted edits included, a virtual environment left out).
-        snapshot = git.copy_visible_files(source, work / "mlops-ci")
-        mapping = refs.local_repository_map(caller_files + refs.source_files(snapshot), snapshot,
-                                            args.source_repo)
-        returncode, jobs = _run_act(args, payload, workdir, mapping, work, out)
+            print(f"no workflow runs on {args.event} to {target} here: nothing to do")
+            return EXIT_OK
+        with _given(args, project, github, caller_files) as given:
+            returncode, jobs = _run_act(args, payload, workdir, mapping, work, out, given)
     finally:
         if not args.keep_workdir:
             shutil.rmtree(work, ignore_errors=True)
@@ -139,11 +209,79 @@ def run(args: argparse.Namespace) -> int:
     result_path = _write_results(out, jobs, args.event, returncode)
     print(console.results_table(jobs))
     print(f"results: {result_path}")
+    if github is not None:
+        _print_comments(pulls.new_comments(github.remote, before), out / "comments")
     return EXIT_REFUSED if act.failed(returncode, jobs) else EXIT_OK
 
 
-def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, mapping: dict[str, Path],
-             work: Path, out: Path) -> tuple[int, dict[str, act.JobResult]]:
+def _prepare(args: argparse.Namespace, project: Project, source: Path, commit: tuple[str, str],
+             work: Path) -> tuple[Path, list[Path], dict[str, Path]]:
+    """The folder the run works in (a clean clone at `commit`, branch and SHA, unless --in-place), the
+    workflow files to run, and act's `--local-repository` mapping onto a snapshot of `source`."""
+    if args.in_place:
+        workdir = project.repo
+    else:
+        workdir = work / project.repo.name
+        git.clone_at(project.repo, workdir, *commit, project.slug)
+    workflows = workdir / (args.workflow or ".github/workflows")
+    caller_files = [workflows] if workflows.is_file() else refs.workflow_files(workflows)
+    if not caller_files:
+        raise MlopsCiError("no workflow files", where=str(workflows))
+    # act copies a local repository whole for every action it loads: give it only the files git
+    # would track (uncommitted edits included, a virtual environment left out).
+    snapshot = git.copy_visible_files(source, work / "mlops-ci")
+    mapping = refs.local_repository_map(caller_files + refs.source_files(snapshot), snapshot,
+                                        args.source_repo)
+    return workdir, caller_files, mapping
+
+
+def _started(args: argparse.Namespace, caller_files: list[Path], branch: str,
+             action: str | None) -> list[Path]:
+    """The workflow files the event starts on GitHub. act applies no `branches` or `types` filter: in
+    the run's clone, the files that name the event but would not start are removed before act runs."""
+    started, left_out = triggers.sort_out(caller_files, args.event, branch, action)
+    for path in left_out:
+        if args.in_place:
+            print(f"--in-place: act runs {path.name} too, which GitHub would not start here", file=sys.stderr)
+        else:
+            path.unlink()
+    return started
+
+
+def _print_comments(comments: list[Comment], folder: Path) -> None:
+    for comment, path in zip(comments, pulls.write_comments(comments, folder)):
+        print(f"\n--- comment on #{comment.issue_number} by {comment.user} ({path}) ---")
+        print(comment.body.rstrip())
+
+
+@contextmanager
+def _given(args: argparse.Namespace, project: Project, github: LocalGitHub | None,
+           caller_files: list[Path]) -> Iterator[Given]:
+    """What the run gets from the local GitHub and MLflow, started here and stopped on exit."""
+    with ExitStack() as services:
+        given = Given(api_url=args.github_api_url or "")
+        if github is not None:
+            given.api_url, given.secrets["GITHUB_TOKEN"] = services.enter_context(
+                stack.local_github(project.folder, github.state))
+            if (not args.mlflow_tracking_uri and stack.MLFLOW_VARIABLE not in _pairs(args.var, "--var")
+                    and stack.wants_mlflow(caller_files, args.job)):
+                given.variables[stack.MLFLOW_VARIABLE] = services.enter_context(
+                    stack.local_mlflow(project.folder))
+        yield given
+
+
+@dataclass
+class Given:
+    """What a run is given on top of the command's options: by the local GitHub and MLflow."""
+
+    api_url: str
+    secrets: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+def _run_act(  # pylint: disable=too-many-arguments,too-many-positional-arguments  # the run's parts
+        args: argparse.Namespace, payload: dict[str, Any], workdir: Path, mapping: dict[str, Path],
+        work: Path, out: Path, given: Given) -> tuple[int, dict[str, act.JobResult]]:
     files = {name: work / name for name in ("event.json", "secrets", "vars", "env", "cache")}
     files["event.json"].write_text(json.dumps(payload, indent=2), encoding="utf-8")
     artifacts = out / "artifacts"
@@ -154,12 +292,12 @@ def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, m
     # installs requirements given by path for this run only (`work` is removed afterwards).
     step_env = {"MLOPS_CI_LOCAL": "true", "MLOPS_CI_PREINSTALLED": "true", "MLOPS_CI_LOCAL_REPO": str(workdir),
                 envs.CACHE_VARIABLE: str(Path(args.env_cache).resolve()), envs.RUN_DIR_VARIABLE: str(work),
-                "MLOPS_CI_LOCAL_ARTIFACTS": str(artifacts), "GITHUB_API_URL": args.github_api_url}
+                "MLOPS_CI_LOCAL_ARTIFACTS": str(artifacts), "GITHUB_API_URL": given.api_url}
     if args.mlflow_tracking_uri:
         step_env["MLFLOW_TRACKING_URI"] = args.mlflow_tracking_uri
     step_env.update(_pairs(args.env, "--env"))
-    for name, values in (("secrets", _pairs(args.secret, "--secret", from_env=True)),
-                         ("vars", _pairs(args.var, "--var")), ("env", step_env)):
+    for name, values in (("secrets", {**_pairs(args.secret, "--secret", from_env=True), **given.secrets}),
+                         ("vars", {**_pairs(args.var, "--var"), **given.variables}), ("env", step_env)):
         files[name].write_text(act.dotenv(values), encoding="utf-8")
         files[name].chmod(0o600)
     command = act.act_command(event_name=args.event, event_path=files["event.json"], workdir=workdir,
@@ -173,18 +311,119 @@ def _run_act(args: argparse.Namespace, payload: dict[str, Any], workdir: Path, m
                        on_entry=console.step_printer(args.verbose))
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `mlops-ci local` to the CLI."""
-    parser = subparsers.add_parser(
-        "local", help="run a repo's workflows on this machine (act, host mode, offline)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("event", choices=EVENTS, help="the event to simulate")
-    parser.add_argument("--repo", default=".", help="the project repository (default: .)")
-    event = parser.add_argument_group("event")
+def pr_open(args: argparse.Namespace) -> int:
+    """`mlops-ci local pr open`: record a new PR in the local GitHub and run its workflows."""
+    project = open_project(args)
+    github = local_github(project)
+    pull = pulls.open_pull(github.remote, args.head, args.base, *_new_pull_text(args, project))
+    pulls.save_state(project.folder, github.state)
+    return run_pull(args, project, github, pull, "opened")
+
+
+def pr_sync(args: argparse.Namespace) -> int:
+    """`mlops-ci local pr sync N`: the head got new commits; run the PR's workflows again."""
+    project = open_project(args)
+    github = local_github(project)
+    pull = pulls.pull_of(github.remote, args.number, must_be_open=True)
+    pulls.save_state(project.folder, github.state)
+    return run_pull(args, project, github, pull, "synchronize")
+
+
+def pr_approve(args: argparse.Namespace) -> int:
+    """`mlops-ci local pr approve N`: record an approving review (nothing runs, as on GitHub)."""
+    project = open_project(args)
+    github = local_github(project)
+    pulls.approve(github.remote, args.number, args.user)
+    pulls.save_state(project.folder, github.state)
+    print(f"PR #{args.number}: approved by {args.user}")
+    return EXIT_OK
+
+
+def pr_merge(args: argparse.Namespace) -> int:
+    """`mlops-ci local pr merge N`: merge in the user's repository, record it, run the base's push."""
+    project = open_project(args)
+    github = local_github(project)
+    pull = pulls.pull_of(github.remote, args.number, must_be_open=True)
+    sha = pulls.merge_in_repo(project.repo, pull)
+    github.remote.merge_pull(pull.number, sha)
+    pulls.save_state(project.folder, github.state)
+    print(f"PR #{pull.number}: merged {pull.head_ref} into {pull.base_ref} as {sha[:12]}", flush=True)
+    args.event, args.branch = "push", pull.base_ref
+    return execute(args, project, build_event(args, project.repo, project.slug),
+                   f"pr-{pull.number}-merged-push-{pull.base_ref}", github)
+
+
+def pr_list(args: argparse.Namespace) -> int:
+    """`mlops-ci local pr list`: the local GitHub's pull requests."""
+    print(pulls.pull_rows(local_github(open_project(args)).remote))
+    return EXIT_OK
+
+
+def pr_show(args: argparse.Namespace) -> int:
+    """`mlops-ci local pr show N`: a pull request and its comments."""
+    project = open_project(args)
+    remote = local_github(project).remote
+    pull = pulls.pull_of(remote, args.number)
+    print(pulls.pull_rows(remote).splitlines()[sorted(remote.pulls).index(pull.number)])
+    comments = remote.comments_on(pull.number)
+    _print_comments(comments, project.folder / "comments")
+    if not comments:
+        print("no comments yet")
+    return EXIT_OK
+
+
+def _project_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--repo", default=".", help="the project repository (default: .)")
+    parent.add_argument("--repository",
+                        help="OWNER/NAME (default: from the origin remote, else local/DIRNAME)")
+    return parent
+
+
+def _run_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    what = parent.add_argument_group("what runs")
+    what.add_argument("-W", "--workflow", help="one workflow file, relative to the repo")
+    what.add_argument("-j", "--job", help="one job id")
+    what.add_argument("--source", help="the mlops-ci checkout `org/mlops-ci@REF` maps to (default: this one)")
+    what.add_argument("--source-repo", default="mlops-ci",
+                      help="mlops-ci's repository name in callers' `uses:` (default mlops-ci)")
+    what.add_argument("--in-place", action="store_true",
+                      help="run on the working tree as it is instead of a clean clone at the event's commit")
+    given = parent.add_argument_group("what the run is given")
+    given.add_argument("--secret", action="append", default=[], metavar="NAME[=VALUE]",
+                       help="a secret; a bare NAME takes the value from the environment (repeatable)")
+    given.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                       help="a configuration variable, `vars.NAME` (repeatable)")
+    given.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                       help="an environment variable for every step (repeatable)")
+    given.add_argument("--mlflow-tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                       help="MLFLOW_TRACKING_URI for the steps (default: $MLFLOW_TRACKING_URI; with the "
+                            "local GitHub and neither this nor --var MLFLOW_TRACKING_URI, an MLflow server "
+                            "is started for the run, its data in .mlops-ci/mlflow)")
+    given.add_argument("--env-cache", default=envs.default_cache(os.environ, Path.home()),
+                       help="where the venvs that requirement files install into are kept, one per file's "
+                            "hash (default: $MLOPS_CI_ENV_CACHE or ~/.cache/mlops-ci/envs)")
+    output = parent.add_argument_group("output")
+    output.add_argument("--out", help="folder for the log, job summaries, artifacts, comments and "
+                                      "result.json "
+                                      "(default: .mlops-ci/runs/NNN-WHAT in the project)")
+    output.add_argument("--keep-workdir", action="store_true", help="keep the clone the run used")
+    output.add_argument("--timeout", type=float, default=1800, help="seconds before act is stopped")
+    output.add_argument("-v", "--verbose", action="store_true", help="print the steps' output too")
+    return parent
+
+
+def _event_options() -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    event = parent.add_argument_group("event")
     event.add_argument("--head", help="pull_request: the PR's head branch")
     event.add_argument("--base", help="pull_request: the PR's base branch")
-    event.add_argument("--pr-number", type=int, default=1, help="pull_request: PR number (default 1)")
-    event.add_argument("--title", help="pull_request: PR title")
+    event.add_argument("--pr-number", type=int,
+                       help="pull_request: PR number (default: with the local GitHub, the open PR "
+                            "head -> base "
+                            "or a new one; else 1)")
+    event.add_argument("--title", help="pull_request: PR title (default: the head's last commit subject)")
     event.add_argument("--body-file", help="pull_request: file holding the PR description")
     event.add_argument("--action", default="opened", help="pull_request: activity type (default opened)")
     event.add_argument("--fork-owner", help="pull_request: the head lives in this owner's fork")
@@ -197,33 +436,61 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     event.add_argument("--cron", default="0 3 * * *", help="schedule: the cron expression that fired")
     event.add_argument("--input", action="append", default=[], metavar="NAME=VALUE",
                        help="workflow_dispatch: an input (repeatable)")
-    event.add_argument("--repository", help="OWNER/NAME (default: from the origin remote)")
-    what = parser.add_argument_group("what runs")
-    what.add_argument("-W", "--workflow", help="one workflow file, relative to the repo")
-    what.add_argument("-j", "--job", help="one job id")
-    what.add_argument("--source", help="the mlops-ci checkout `org/mlops-ci@REF` maps to (default: this one)")
-    what.add_argument("--source-repo", default="mlops-ci",
-                      help="mlops-ci's repository name in callers' `uses:` (default mlops-ci)")
-    what.add_argument("--in-place", action="store_true",
-                      help="run on the working tree as it is instead of a clean clone at the event's commit")
-    given = parser.add_argument_group("what the run is given")
-    given.add_argument("--secret", action="append", default=[], metavar="NAME[=VALUE]",
-                       help="a secret; a bare NAME takes the value from the environment (repeatable)")
-    given.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
-                       help="a configuration variable, `vars.NAME` (repeatable)")
-    given.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                       help="an environment variable for every step (repeatable)")
-    given.add_argument("--github-api-url", default=os.environ.get("GITHUB_API_URL", "https://api.github.com"),
-                       help="GITHUB_API_URL for the steps (default: $GITHUB_API_URL or api.github.com)")
-    given.add_argument("--mlflow-tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
-                       help="MLFLOW_TRACKING_URI for the steps (default: $MLFLOW_TRACKING_URI)")
-    given.add_argument("--env-cache", default=envs.default_cache(os.environ, Path.home()),
-                       help="where the venvs that requirement files install into are kept, one per file's "
-                            "hash (default: $MLOPS_CI_ENV_CACHE or ~/.cache/mlops-ci/envs)")
-    output = parser.add_argument_group("output")
-    output.add_argument("--out", help="folder for the log, job summaries, artifacts and result.json "
-                                      "(default: a new temporary folder)")
-    output.add_argument("--keep-workdir", action="store_true", help="keep the clone the run used")
-    output.add_argument("--timeout", type=float, default=1800, help="seconds before act is stopped")
-    output.add_argument("-v", "--verbose", action="store_true", help="print the steps' output too")
-    parser.set_defaults(handler=run)
+    event.add_argument("--github-api-url", default=os.environ.get("GITHUB_API_URL"),
+                       help="GITHUB_API_URL for the steps: a real GitHub or GHES (default: $GITHUB_API_URL; "
+                            "unset, the project's local GitHub is started for the run)")
+    return parent
+
+
+# What `local pr open|sync|merge` leave at their defaults: the event options of a PR of the local GitHub.
+_PR_EVENT_DEFAULTS = {"action": "opened", "author_association": "MEMBER", "fork_owner": None,
+                      "fork_deleted": False, "cron": "", "input": [], "branch": None, "github_api_url": None,
+                      "pr_number": None}
+
+
+def _register_pr(local: argparse._SubParsersAction, project: argparse.ArgumentParser,
+                 run_options: argparse.ArgumentParser) -> None:
+    parser = local.add_parser(
+        "pr", help="open, sync, approve, merge, list, show pull requests of the project's local GitHub",
+        description="Pull requests of the project's local GitHub (state in <repo>/.mlops-ci/): each step "
+                    "runs "
+                    "the workflows GitHub would run for it, offline, and prints the comments they post.")
+    commands = parser.add_subparsers(dest="pr_command", metavar="COMMAND")
+    commands.required = True
+    number = argparse.ArgumentParser(add_help=False)
+    number.add_argument("number", type=int, help="the PR number")
+
+    opened = commands.add_parser("open", parents=[project, run_options],
+                                 help="open a PR and run its workflows")
+    opened.add_argument("--head", required=True, help="the PR's head branch")
+    opened.add_argument("--base", required=True, help="the PR's base branch")
+    opened.add_argument("--title", help="default: the head's last commit subject")
+    opened.add_argument("--body-file", help="file holding the PR description")
+    opened.set_defaults(handler=pr_open, **_PR_EVENT_DEFAULTS)
+    commands.add_parser("sync", parents=[number, project, run_options],
+                        help="the head got new commits: run the PR's workflows again (synchronize)"
+                        ).set_defaults(handler=pr_sync, **_PR_EVENT_DEFAULTS)
+    approve = commands.add_parser("approve", parents=[number, project], help="record an approving review")
+    approve.add_argument("--user", default="reviewer", help="the reviewer's login (default reviewer)")
+    approve.set_defaults(handler=pr_approve)
+    commands.add_parser("merge", parents=[number, project, run_options],
+                        help="merge into the base in your repository (merge commit), then run the base's push"
+                        ).set_defaults(handler=pr_merge, **_PR_EVENT_DEFAULTS)
+    commands.add_parser("list", parents=[project], help="the PRs: number, head -> base, state, comments"
+                        ).set_defaults(handler=pr_list)
+    commands.add_parser("show", parents=[number, project], help="a PR and its comments"
+                        ).set_defaults(handler=pr_show)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `mlops-ci local` to the CLI."""
+    parser = subparsers.add_parser(
+        "local", help="run a repo's workflows on this machine (act, host mode, offline)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="event", metavar="EVENT")
+    commands.required = True
+    project, run_options, event_options = _project_options(), _run_options(), _event_options()
+    for name in EVENTS:
+        commands.add_parser(name, parents=[project, event_options, run_options],
+                          help=f"run the workflows GitHub runs on {name}").set_defaults(handler=run)
+    _register_pr(commands, project, run_options)
