@@ -41,6 +41,10 @@ def test_demo_plays_the_story(tmp_path, capsys):
     assert "`train/train/train` | success" not in release and "`train/train/report` | success" in release
     assert "**`models:/digits-classifier@champion`** is version 1 (trained for PR #1, reviewed in #1, #3)" in summary
     assert "| digits-classifier | 2 |" not in summary
+    # The promotion is reported on the PR whose merge made it (the release PR), not the one that trained.
+    promoted = [comment["issue_number"] for comment in repo["comments"].values()
+                if "mlops-ci promotion" in comment["body"]]
+    assert promoted == [3], promoted
     # The reviewer's comments tell the truth about data: the demo's PRs change params and code, never
     # the dataset, so nothing reads as deleted even though the report job has no DVC cache (issue 13).
     reports = [path.read_text() for path in sorted((out / "comments").glob("pr-*.md"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -479,6 +480,24 @@ def test_pushed_commit_finds_the_merged_pr(model, github_api, actions, tmp_path,
     assert main([*args[:4], "c" * 40, "--missing-ok", "--body-file", str(body)]) == 0
     assert f"carries pr {other}" in body.read_text() and "nothing to promote" in body.read_text()
     assert model.champion() == candidate
+
+
+def test_the_merged_pr_gets_the_comment_when_its_version_was_trained_for_an_earlier_pr(
+        model, github_api, tmp_path, monkeypatch):
+    monkeypatch.setenv("GITHUB_API_URL", github_api.url)
+    monkeypatch.setenv("GITHUB_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("GITHUB_REPOSITORY", TEST_REPO)
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    repo = github_api.state.repo(TEST_REPO)
+    feature = repo.add_pull("feature/PROJ-1-x", "develop").number
+    release = repo.add_pull("develop", "main", title="Release").number
+    repo.merge_pull(release, "d" * 40)
+    candidate = model.add(0.97, pr=feature)
+    model.client.set_model_version_tag(model.name, candidate, f"mlops_ci.pr.{release}", "true")
+    assert main(["promote", "--model", model.name, "--pushed-commit", "d" * 40]) == 0
+    assert model.champion() == candidate
+    assert re.search(rf"^pr-number<<(\S+)\n{release}\n\1$", outputs.read_text(), re.M)
 
 
 def test_a_run_killed_after_the_alias_moved_is_finished_by_the_rerun(model, capsys):

@@ -532,6 +532,10 @@ def run_promote(args: argparse.Namespace) -> int:
             pr = int(selector[1]) if selector[0] == "pr" else None
             return finish(Outcome(NOTHING, args.model or "", alias=alias, pr=pr, why=why), args)
         outcome = promote(registry, candidate, gates, alias, settings=settings, merged_at=merged_at)
+        if selector[0] == "pr":
+            # The comment goes to the PR that was merged, also when its version was trained for an
+            # earlier PR (build once: a release PR reuses the feature PR's version).
+            outcome.pr = int(selector[1])
         if copy_to and outcome.promoted:
             champion, copied = copy_champion(registry, outcome.model, alias, copy_to)
             print(f"promote: {copy_to}@{alias} is version {copied}, a copy of {outcome.model} "
