@@ -12,10 +12,11 @@ import os
 import re
 import shutil
 import subprocess
+import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -129,6 +130,21 @@ def fixture_mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """An MLflow server with a sqlite backend and local proxied artifacts."""
     with ExitStack() as stack:
         yield enter_service(stack, services.mlflow_server(tmp_path_factory.mktemp("mlflow")))
+
+
+def registered_model(tracking_uri: str, prefix: str, versions: int) -> tuple[str, Any]:
+    """A new registered model `prefix-<random>` of `versions` versions (no artifacts), version 1 the
+    champion; (its name, an MlflowClient)."""
+    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # services tier
+
+    client = MlflowClient(tracking_uri, tracking_uri)
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    client.create_registered_model(name)
+    run = client.create_run(client.create_experiment(name))
+    for _ in range(versions):
+        client.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
+    client.set_registered_model_alias(name, "champion", "1")
+    return name, client
 
 
 @pytest.fixture(name="mariadb_server", scope="session")

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
+from conftest import registered_model
 from mlops_ci import canary
 from mlops_ci.canary import (ABORT, FRACTION_TAG, HOLD, PROMOTE, STEP, VERSION_TAG, Move, next_move,
                              parse_steps)
@@ -246,17 +247,8 @@ def test_step_holds_while_an_arm_has_no_rows_of_its_version(tmp_path):
 @pytest.fixture(name="registry_model")
 def fixture_registry_model(mlflow_server, mlflow_client_env, monkeypatch):  # pylint: disable=unused-argument
     """A registered model of three versions (no artifacts), version 1 the champion."""
-    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel
-
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
-    client = MlflowClient(mlflow_server.url, mlflow_server.url)
-    name = f"canary-{uuid.uuid4().hex[:8]}"
-    client.create_registered_model(name)
-    run = client.create_run(client.create_experiment(name))
-    for _ in range(3):
-        client.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
-    client.set_registered_model_alias(name, "champion", "1")
-    return name, client
+    return registered_model(mlflow_server.url, "canary", 3)
 
 
 def test_the_rollout_on_a_real_registry(registry_model, tmp_path, actions, capsys):

@@ -5,11 +5,10 @@ worse make compare say rollback, so the step aborts the canary and fails the job
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
-from mlflow.tracking import MlflowClient
 
+from conftest import registered_model
 from mlops_ci.cli import main
 from mlops_ci.sandbox.project import commit_change
 
@@ -28,13 +27,7 @@ def prediction_log(version: str, accuracy: float, rows: int = 200) -> str:
 def test_a_worse_canary_is_aborted_by_the_scheduled_step(project_repo, github_api, mlflow_server, tmp_path,
                                                           monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
-    client = MlflowClient(mlflow_server.url, mlflow_server.url)
-    model = f"digits-canary-{uuid.uuid4().hex[:8]}"
-    client.create_registered_model(model)
-    run = client.create_run(client.create_experiment(model))
-    for _ in range(2):
-        client.create_model_version(model, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
-    client.set_registered_model_alias(model, "champion", "1")
+    model, client = registered_model(mlflow_server.url, "digits-canary", 2)
     assert main(["canary", "start", "--model", model, "--version", "2", "--fraction", "0.25"]) == 0
 
     commit_change(project_repo, "main", "canary/champion.jsonl", prediction_log("1", 0.95), "PROJ-9: logs")
