@@ -16,7 +16,8 @@ def test_flatten_joins_nested_keys():
 
 def test_metrics_files_are_read_from_the_pipeline(workdir):
     (workdir / "dvc.yaml").write_text(
-        "stages:\n  train:\n    cmd: x\n    metrics: [eval/metrics.json, {eval/timing.json: {cache: false}}]\n"
+        "stages:\n  train:\n    cmd: x\n"
+        "    metrics: [eval/metrics.json, {eval/timing.json: {cache: false}}]\n"
         "metrics: [extra.json]\n", encoding="utf-8")
     assert [path.as_posix() for path in track.metrics_files()] == [
         "eval/metrics.json", "eval/timing.json", "extra.json"]
