@@ -31,6 +31,9 @@ from mlops_ci.sandbox.project import make_project_repo
 
 T = TypeVar("T")
 
+# Whole projects the end-to-end tests copy into a scaffolded repository: their tests run there, not here.
+collect_ignore = ["projects"]
+
 TEST_TOKEN = "test-token"
 TEST_REPO = "acme/digits"
 # An MLflow client against a dead server retries for minutes by default: fail fast instead.

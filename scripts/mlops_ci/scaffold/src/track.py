@@ -16,10 +16,11 @@ import mlflow
 import mlflow.sklearn
 import numpy as np
 import skops.io
+import yaml
 
-from src.common import METRICS_FILE, MODEL_FILE, TRAIN_FILE, load_params, load_split
+from src.common import MODEL_FILE, TRAIN_FILE, load_params, load_split
 
-METRICS_FILES = (METRICS_FILE,)   # the pipeline's DVC metrics files (dvc.yaml `metrics:`)
+PIPELINE_FILE = Path("dvc.yaml")
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:
@@ -31,6 +32,16 @@ def flatten(tree: dict, prefix: str = "") -> dict:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def metrics_files(pipeline: Path = PIPELINE_FILE) -> list[Path]:
+    """The pipeline's DVC metrics files: every stage's ``metrics:`` and the top-level ``metrics:`` of
+    ``dvc.yaml`` (an entry is a path, or a one-key mapping from the path to its options), so a stage
+    writing a second metrics file needs no change here."""
+    pipeline_doc = yaml.safe_load(pipeline.read_text(encoding="utf-8")) or {}
+    entries = [entry for stage in (pipeline_doc.get("stages") or {}).values()
+               for entry in stage.get("metrics") or []] + list(pipeline_doc.get("metrics") or [])
+    return [Path(next(iter(entry)) if isinstance(entry, dict) else entry) for entry in entries]
 
 
 def mlflow_metrics(files: Sequence[Path]) -> dict[str, float]:
@@ -76,7 +87,7 @@ def track(experiment: str, model_name: str, register: bool = True) -> dict[str, 
     tags = {"mlops_ci.pr": os.environ["MLOPS_CI_PR_NUMBER"]} if os.environ.get("MLOPS_CI_PR_NUMBER") else {}
     with mlflow.start_run(tags=tags) as run:
         mlflow.log_params(flatten(load_params()))
-        mlflow.log_metrics(mlflow_metrics(METRICS_FILES))
+        mlflow.log_metrics(mlflow_metrics(metrics_files()))
         features, _ = load_split(TRAIN_FILE)
         # np.asarray only for pylint, which cannot tell what np.load returns.
         info = log_model(pickle.loads(MODEL_FILE.read_bytes()), np.asarray(features)[:5])

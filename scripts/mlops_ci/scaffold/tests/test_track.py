@@ -14,6 +14,15 @@ def test_flatten_joins_nested_keys():
     assert track.flatten({"seed": 1, "train": {"C": 0.5}}) == {"seed": 1, "train.C": 0.5}
 
 
+def test_metrics_files_are_read_from_the_pipeline(workdir):
+    (workdir / "dvc.yaml").write_text(
+        "stages:\n  train:\n    cmd: x\n"
+        "    metrics: [eval/metrics.json, {eval/timing.json: {cache: false}}]\n"
+        "metrics: [extra.json]\n", encoding="utf-8")
+    assert [path.as_posix() for path in track.metrics_files()] == [
+        "eval/metrics.json", "eval/timing.json", "extra.json"]
+
+
 def test_without_tracking_uri_it_only_says_so(workdir, monkeypatch, capsys):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     assert track.main() == 0
