@@ -3,6 +3,7 @@ create only what is missing and never overwrite."""
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import subprocess
@@ -45,7 +46,9 @@ def fixture_project(tmp_path: Path) -> Path:
 def test_scaffold_has_the_layout_branches_and_one_commit(project):
     for relative in LAYOUT:
         assert (project / relative).is_file(), relative
-    assert (project / ".dvc" / "config").is_file()
+    config = configparser.ConfigParser()
+    config.read(project / ".dvc" / "config")
+    assert config.getboolean("core", "autostage")
     assert git(project, "branch", "--format=%(refname:short)").split() == ["develop", "main"]
     assert git(project, "rev-list", "--count", "main") == "1"
     assert git(project, "status", "--porcelain") == ""
@@ -205,6 +208,20 @@ def test_track_logs_a_swapped_in_model_that_loads_back(project, kind):
                           cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "predictions: 150" in done.stdout, done.stdout
+
+
+@pytest.mark.slow
+def test_dvc_stages_the_gitignore_of_a_new_output_folder(project):
+    """A team's stage writing to a new folder: `dvc repro` stages dvc.lock and that folder's .gitignore,
+    so the seed commit (and every later one) holds what DVC made."""
+    stage = {"cmd": "mkdir -p eval && echo 1 > eval/score.txt", "outs": ["eval/score.txt"]}
+    stages = {"stages": {"report": stage}}
+    (project / "dvc.yaml").write_text(yaml.safe_dump(stages))
+    git(project, "add", "dvc.yaml")
+    done = subprocess.run([sys.executable, "-m", "dvc", "repro", "--quiet"], cwd=project, capture_output=True,
+                          text=True, timeout=300, check=False, env={**os.environ, "DVC_NO_ANALYTICS": "1"})
+    assert done.returncode == 0, done.stderr
+    assert {"dvc.lock", "eval/.gitignore"} <= set(git(project, "diff", "--cached", "--name-only").split())
 
 
 @pytest.mark.slow

@@ -111,6 +111,10 @@ def _dvc_init(root: Path) -> None:
         lines = (done.stderr or done.stdout).strip().splitlines()
         raise MlopsCiError(f"dvc init failed: {lines[-1] if lines else done.returncode} "
                            "(is DVC installed? pip install 'mlops-ci[dvc]')", where=str(root))
+    # autostage: `dvc repro` and `dvc add` stage what they write for git (dvc.lock, the .gitignore next
+    # to a new output folder), so the seed commit and later commits miss nothing DVC made.
+    with (root / ".dvc" / "config").open("a", encoding="utf-8") as config:
+        config.write("[core]\n    autostage = true\n")
 
 
 def init_repository(root: Path) -> list[str]:
@@ -121,7 +125,7 @@ def init_repository(root: Path) -> list[str]:
         done.append("git init (branch main)")
     if not (root / ".dvc").is_dir():
         _dvc_init(root)
-        done.append("dvc init")
+        done.append("dvc init (core.autostage on)")
     if not _has_commit(root):
         identity = () if _git_identity(root) else COMMIT_IDENTITY
         git(root, "add", "--all")
