@@ -257,8 +257,11 @@ def test_comment_backend_through_act(tmp_path):
 
     def run(workflow: str) -> dict:
         out = tmp_path / workflow
+        # A GitHub named (never reached: cml is a stand-in), so the run keeps the token it is given
+        # instead of starting the local GitHub with a token of its own.
         main(["local", "pull_request", "--repo", str(repo), "--head", "feature/PROJ-1-x", "--base", "develop",
-              "--repository", REPO, "--secret", "GITHUB_TOKEN=test-token", "-W", f".github/workflows/{workflow}.yml", "--out", str(out)])
+              "--repository", REPO, "--github-api-url", "https://api.github.com",
+              "--secret", "GITHUB_TOKEN=test-token", "-W", f".github/workflows/{workflow}.yml", "--out", str(out)])
         return {job["name"].rsplit("/", 1)[-1]: job for job in json.loads((out / "result.json").read_text())["jobs"]}
 
     jobs = run("cml")

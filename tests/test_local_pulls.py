@@ -232,8 +232,10 @@ def test_pr_open_prints_the_comment_and_merge_pushes_the_base(repo, capsys):
     [comment_file] = (run / "comments").glob("pr-1-comment-*.md")
     assert "hello from PR 1" in comment_file.read_text()
     commit_change(repo, "feature/x", "notes.txt", "one\ntwo\nthree\n", "A third note")
-    assert main(["local", "pr", "sync", "1", "--repo", str(repo)]) == 0
+    assert main(["local", "pr", "sync", "1", "--repo", str(repo), "--secret", "GITHUB_TOKEN=mine"]) == 0
     assert (repo / ".mlops-ci" / "runs" / "002-pr-1-synchronize" / "result.json").is_file()
+    assert "note: --secret GITHUB_TOKEN is not used: the local GitHub gives the run a token" \
+        in capsys.readouterr().out
     assert main(["local", "pr", "approve", "1", "--repo", str(repo)]) == 0
     assert main(["local", "pr", "merge", "1", "--repo", str(repo)]) == 0
     out = capsys.readouterr().out
