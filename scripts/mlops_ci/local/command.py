@@ -367,7 +367,7 @@ def pr_show(args: argparse.Namespace) -> int:
     project = open_project(args)
     remote = local_github(project).remote
     pull = pulls.pull_of(remote, args.number)
-    print(pulls.pull_rows(remote).splitlines()[sorted(remote.pulls).index(pull.number)])
+    print(pulls.pull_row(remote, pull))
     comments = remote.comments_on(pull.number)
     _print_comments(comments, project.folder / "comments")
     if not comments:

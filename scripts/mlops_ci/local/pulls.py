@@ -80,10 +80,10 @@ def open_pull(remote: Repository, head: str, base: str, title: str, body: str) -
             raise MlopsCiError(f"no branch named {branch!r}")
     if head == base:
         raise MlopsCiError(f"head and base are both {head!r}")
-    for pull in remote.list_pulls("open", base=base):
-        if pull.head_ref == head and pull.head_repo is None:
-            raise MlopsCiError(f"PR #{pull.number} is already open for {head} -> {base}: "
-                               f"`mlops-ci local pr sync {pull.number}` re-runs it")
+    pull = open_pull_for(remote, head, base)
+    if pull is not None:
+        raise MlopsCiError(f"PR #{pull.number} is already open for {head} -> {base}: "
+                           f"`mlops-ci local pr sync {pull.number}` re-runs it")
     return remote.add_pull(head, base, title=title, body=body, user=AUTHOR)
 
 
@@ -183,12 +183,15 @@ def write_comments(comments: list[Comment], folder: Path) -> list[Path]:
     return paths
 
 
+def pull_row(remote: Repository, pull: PullRequest) -> str:
+    """One line of `mlops-ci local pr list`: number, head -> base, state, comments, approvals, title."""
+    state = "merged" if pull.merged_at else pull.state
+    approvals = sum(review.state == "APPROVED" for review in remote.reviews_of(pull.number))
+    return (f"#{pull.number:<4} {pull.head_ref} -> {pull.base_ref}  {state}  "
+            f"{len(remote.comments_on(pull.number))} comment(s)  {approvals} approval(s)  {pull.title}")
+
+
 def pull_rows(remote: Repository) -> str:
-    """`mlops-ci local pr list`: number, head -> base, state, comment count, approvals, title."""
-    rows = []
-    for number, pull in sorted(remote.pulls.items()):
-        state = "merged" if pull.merged_at else pull.state
-        approvals = sum(review.state == "APPROVED" for review in remote.reviews_of(number))
-        rows.append(f"#{number:<4} {pull.head_ref} -> {pull.base_ref}  {state}  "
-                    f"{len(remote.comments_on(number))} comment(s)  {approvals} approval(s)  {pull.title}")
+    """`mlops-ci local pr list`: a line per pull request, oldest first."""
+    rows = [pull_row(remote, pull) for _, pull in sorted(remote.pulls.items())]
     return "\n".join(rows) or "no pull requests yet: `mlops-ci local pr open --head BRANCH --base BRANCH`"
