@@ -42,9 +42,9 @@ from typing import TYPE_CHECKING, Any
 
 from mlops_ci import compare, gha, monitor_io
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError, CheckFailed
-from mlops_ci.promote import (MERGED_AT, PASSED, PREVIOUS, PROMOTED_AT, PROMOTED_BY, REASON, ROLLBACK_TAGS,
-                              STATUS, VALIDATED_AT, actor, crown, now, promotion_tags)
-from mlops_ci.registry import ROLLED_BACK, TAG_PREFIX, Registry
+from mlops_ci.promote import (MERGED_AT, PASSED, PREVIOUS, PROMOTED_AT, PROMOTED_BY, REASON, STATUS,
+                              VALIDATED_AT, actor, crown, now, promotion_tags, recorded_reason, rollback_tags)
+from mlops_ci.registry import ROLLED_BACK, TAG_PREFIX, Registry, rollback_reason
 from mlops_ci.report import DEFAULT_ALIAS
 from mlops_ci.text import md_escape
 
@@ -156,7 +156,7 @@ def start(registry: Registry, model: str, version: str, fraction: float) -> str:
         raise MlopsCiError(f"{model} version {version} is the {DEFAULT_ALIAS} already: nothing to canary")
     if (record.tags or {}).get(STATUS) == ROLLED_BACK:
         raise CheckFailed(f"{model} version {version} was rolled back "
-                          f"({record.tags.get(ROLLBACK_TAGS[0], 'no reason')}): not started")
+                          f"({rollback_reason(record.tags)}): not started")
     if state.running and state.candidate != version:
         raise CheckFailed(f"a canary of {model} version {state.candidate} is running (fraction "
                           f"{state.fraction:g}): promote or abort it first")
@@ -194,7 +194,7 @@ def promote(registry: Registry, model: str, why: str = "promoted by hand") -> st
     tags = dict(registry.version(model, version).tags or {})
     if tags.get(STATUS) == ROLLED_BACK:
         raise CheckFailed(f"{model} version {version} was rolled back "
-                          f"({tags.get(ROLLBACK_TAGS[0], 'no reason')}): abort the canary instead")
+                          f"({rollback_reason(tags)}): abort the canary instead")
     if state.champion == version:
         if not {PROMOTED_AT, PROMOTED_BY} <= set(tags):   # a run stopped after moving the alias
             registry.set_tags(model, version, promotion_tags())
@@ -221,8 +221,7 @@ def abort(registry: Registry, model: str, reason: str) -> str:
         raise MlopsCiError(f"{model} version {version} is the {DEFAULT_ALIAS} already: use mlops-ci rollback")
     if (registry.version(model, version).tags or {}).get(STATUS) != ROLLED_BACK:
         # The status last: a run that fails before it is redone whole by the rerun.
-        registry.set_tags(model, version, {**dict(zip(ROLLBACK_TAGS, (reason, now(), actor(),
-                                                                      state.champion or "none"))),
+        registry.set_tags(model, version, {**rollback_tags(reason, state.champion or "none", now(), actor()),
                                            STATUS: ROLLED_BACK})
     _clean_up(registry, state)
     return (f"canary of {model} version {version} aborted: {reason}; {model}@{DEFAULT_ALIAS} stays "
@@ -314,10 +313,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.canary_command == "promote":
             line = promote(registry, args.model)
         else:
-            reason = " ".join(args.reason.split())
-            if not reason:
-                raise MlopsCiError("--reason: say why (it is recorded on the version)")
-            line = abort(registry, args.model, reason)
+            line = abort(registry, args.model, recorded_reason(args.reason))
     print(f"canary {args.canary_command}: {line}", flush=True)
     gha.append_summary(f"### mlops-ci canary {args.canary_command}\n\n{md_escape(line)}\n")
     return EXIT_OK

@@ -63,7 +63,7 @@ from mlops_ci import gha, report
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.github import GitHubClient, repo_path
 from mlops_ci.registry import (COMMIT_TAG, COPY_TAG, PR_TAG, ROLLBACK_REASON_TAG, ROLLED_BACK, STATUS_TAG,
-                               TAG_PREFIX, Registry)
+                               TAG_PREFIX, Registry, rollback_reason)
 from mlops_ci.text import md_escape
 from mlops_ci.train import version_tags
 
@@ -80,6 +80,19 @@ PROMOTED_AT, PROMOTED_BY = f"{TAG_PREFIX}promoted_at", f"{TAG_PREFIX}promoted_by
 RUN_URL, SOURCE = f"{TAG_PREFIX}promotion_run_url", COPY_TAG
 ROLLBACK_TAGS = (ROLLBACK_REASON_TAG, *(f"{TAG_PREFIX}{name}" for name in
                                        ("rolled_back_at", "rolled_back_by", "rolled_back_to")))
+
+def rollback_tags(reason: str, to: str, stamp: str, who: str) -> dict[str, str]:
+    """The record of a version rolled back (with STATUS rolled_back, written in the caller's order)."""
+    return dict(zip(ROLLBACK_TAGS, (reason, stamp, who, to)))
+
+
+def recorded_reason(text: str) -> str:
+    """A --reason as it is recorded on a version: one line, not empty."""
+    reason = " ".join(text.split())
+    if not reason:
+        raise MlopsCiError("--reason: say why (it is recorded on the version)")
+    return reason
+
 
 # Outcomes of `promote`.
 PROMOTED, ALREADY, SUPERSEDED, REFUSED, NOTHING = "promoted", "already", "superseded", "refused", "nothing"
@@ -392,7 +405,7 @@ def promote(registry: Registry, candidate: Any, gates: Sequence[Gate], alias: st
         return outcome
     if tags.get(STATUS) == ROLLED_BACK:
         outcome.status = REFUSED
-        outcome.why = f"it was rolled back ({tags.get(ROLLBACK_TAGS[0], 'no reason')})"
+        outcome.why = f"it was rolled back ({rollback_reason(tags)})"
         return outcome
     champion = registry.version(name, current) if current else None
     outcome.results = check_gates(registry, candidate, champion, gates, settings)
@@ -547,9 +560,7 @@ def run_promote(args: argparse.Namespace) -> int:
 
 def run_rollback(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci rollback`."""
-    model, alias, reason = args.model, args.alias, " ".join(args.reason.split())
-    if not reason:
-        raise MlopsCiError("--reason: say why (it is recorded on the version)")
+    model, alias, reason = args.model, args.alias, recorded_reason(args.reason)
     with Registry(action=f"rollback of {model}@{alias}") as registry:
         current = registry.alias_version(model, alias)
         if current is None:
@@ -564,8 +575,7 @@ def run_rollback(args: argparse.Namespace) -> int:
         registry.version(model, target)   # it must exist before anything changes
         stamp, who = now(), actor()
         # Marked first: a racing promotion then no longer counts the bad version as passed.
-        registry.set_tags(model, current, {STATUS: ROLLED_BACK, **dict(zip(ROLLBACK_TAGS,
-                                                                          (reason, stamp, who, target)))})
+        registry.set_tags(model, current, {STATUS: ROLLED_BACK, **rollback_tags(reason, target, stamp, who)})
         # No concurrency group serialises us with promotions (GitHub drops a pending run): re-read
         # before and after writing, so a promotion that finished meanwhile is never silently undone.
         moved = registry.alias_version(model, alias)

@@ -48,6 +48,11 @@ def bounded_mlflow_retries() -> Iterator[None]:
 
 
 
+def rollback_reason(tags: dict[str, str] | None) -> str:
+    """Why a rolled-back version was rolled back, from its tags."""
+    return (tags or {}).get(ROLLBACK_REASON_TAG, "no reason given")
+
+
 def pr_tag(pr: str) -> str:
     """The tag (value "true") that every PR a version was trained or reused for puts on it: a version
     reviewed in several PRs (a feature PR, then the release PR) carries one per PR."""

@@ -44,7 +44,7 @@ import yaml
 from mlops_ci import experiments, gha, naming
 from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, CheckFailed, MlopsCiError
 from mlops_ci.fingerprint import FINGERPRINT_TAG, NotFingerprintable, fingerprint
-from mlops_ci.registry import COPY_TAG, PR_TAG, ROLLBACK_REASON_TAG, ROLLED_BACK, STATUS_TAG, Registry, pr_tag
+from mlops_ci.registry import COPY_TAG, PR_TAG, ROLLED_BACK, STATUS_TAG, Registry, pr_tag, rollback_reason
 from mlops_ci.report import run_dvc
 from mlops_ci.text import md_escape
 
@@ -294,7 +294,7 @@ def run_plan(args: argparse.Namespace) -> int:
                    "its run.\n\n" + "\n".join(f"- {r}" for r in reasons[:50]))
         if (reused.tags or {}).get(STATUS_TAG) == ROLLED_BACK:
             # Training the very same pipeline again must not sneak a rolled-back model past its rollback.
-            why = (reused.tags or {}).get(ROLLBACK_REASON_TAG, "no reason given")
+            why = rollback_reason(reused.tags)
             text += f"; it was rolled back ({why}), so promotion will refuse it: change the pipeline"
             summary += (f"\n\n⚠️ This version was **rolled back** ({md_escape(why)}): promotion will refuse "
                         "it. Fix what the rollback was for (code, data or params) to train a new version.")
