@@ -15,7 +15,7 @@ from mlops_ci.local.git import git
 from mlops_ci.local.stack import wants_mlflow
 from mlops_ci.local.triggers import sort_out
 from mlops_ci.sandbox.github_state import GitHubState
-from mlops_ci.sandbox.project import commit_change
+from mlops_ci.sandbox.project import commit_change, init_git_flow_repo
 from mlops_ci.templates import instantiate, template_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,13 +56,7 @@ def fixture_repo(tmp_path: Path) -> Path:
     (repo / ".github" / "workflows").mkdir(parents=True)
     (repo / ".github" / "workflows" / "hello.yml").write_text(HELLO)
     (repo / "notes.txt").write_text("one\n")
-    git(repo.parent, "init", "--quiet", "--initial-branch=main", str(repo))
-    git(repo, "config", "user.name", "t")
-    git(repo, "config", "user.email", "t@t.invalid")
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--message", "start")
-    git(repo, "branch", "develop")
-    git(repo, "remote", "add", "origin", f"https://github.com/{SLUG}.git")
+    init_git_flow_repo(repo, SLUG, "start")
     commit_change(repo, "feature/x", "notes.txt", "one\ntwo\n", "Add a second note", start="main")
     git(repo, "checkout", "--quiet", "main")
     return repo

@@ -31,14 +31,20 @@ def make_project_repo(destination: Path, source: Path, *, slug: str = "acme/digi
     for template in templates.template_files(source):
         text = templates.instantiate(template.read_text(encoding="utf-8"), org=org, ref=ref)
         (workflows / template.name).write_text(text, encoding="utf-8")
-    git(destination, "init", "--quiet", "--initial-branch=main")
-    git(destination, "config", "user.name", "mlops-ci demo")
-    git(destination, "config", "user.email", "demo@mlops-ci.invalid")
-    git(destination, "add", "--all")
-    git(destination, "commit", "--quiet", "--message", "Start the project from the mlops-ci example")
-    git(destination, "branch", "develop")
-    git(destination, "remote", "add", "origin", f"https://github.com/{slug}.git")
-    return destination
+    return init_git_flow_repo(destination, slug, "Start the project from the mlops-ci example")
+
+
+def init_git_flow_repo(folder: Path, slug: str, message: str) -> Path:
+    """Make the files in `folder` a git repository: one commit on `main`, `develop` beside it, and an
+    origin remote naming GitHub repository `slug` (never fetched: it only gives the repository's name)."""
+    git(folder, "init", "--quiet", "--initial-branch=main")
+    git(folder, "config", "user.name", "mlops-ci demo")
+    git(folder, "config", "user.email", "demo@mlops-ci.invalid")
+    git(folder, "add", "--all")
+    git(folder, "commit", "--quiet", "--message", message)
+    git(folder, "branch", "develop")
+    git(folder, "remote", "add", "origin", f"https://github.com/{slug}.git")
+    return folder
 
 
 def commit_change(repo: Path, branch: str, path: str, text: str, message: str, *, start: str | None = None) -> str:
