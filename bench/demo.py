@@ -44,7 +44,7 @@ def main() -> int:
         for i in range(args.repeat):
             out = Path(tmp) / f"demo{i}"
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "mlops_ci", "demo", "--out", str(out)], cwd=ROOT,
+            subprocess.run([sys.executable, "-m", "testing.demo", "--out", str(out)], cwd=ROOT,
                            check=True, stdout=subprocess.DEVNULL)
             seconds = time.perf_counter() - started
             runs.append((seconds, steps((out / "summary.md").read_text(encoding="utf-8"))))

@@ -23,8 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mlops_ci.local.git import git
-from mlops_ci.sandbox.project import commit_change, make_project_repo
+from mlops_ci.core.proc import git
+from testing.project import commit_change, make_project_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 FEATURE = "feature/PROJ-1-bench"

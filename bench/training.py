@@ -27,13 +27,15 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from mlops_ci import comment, report, report_render
-from mlops_ci.github import GitHubClient
-from mlops_ci.local.git import git
-from mlops_ci.sandbox.github import GitHubStandIn
-from mlops_ci.sandbox.github_state import GitHubState
-from mlops_ci.sandbox.project import commit_change, make_project_repo, merge, seed_dvc_remote
-from mlops_ci.sandbox.services import mlflow_server
+from mlops_ci.report import comment
+from mlops_ci.report import command as report
+from mlops_ci.report import render as report_render
+from mlops_ci.clients.github import GitHubClient
+from mlops_ci.core.proc import git
+from mlops_ci.local.github.server import GitHubStandIn
+from mlops_ci.local.github.state import GitHubState
+from testing.project import commit_change, make_project_repo, merge, seed_dvc_remote
+from mlops_ci.local.services import mlflow_server
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))

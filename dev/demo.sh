@@ -9,4 +9,4 @@ ensure_debian_packages
 ensure_venv
 activate_venv
 cd "$ROOT"
-exec mlops-ci demo "$@"
+exec python -m testing.demo "$@"

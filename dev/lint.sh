@@ -88,7 +88,7 @@ gate_shellcheck() {
 gate_runblocks() {
   local shims
   shopt -s nullglob
-  shims=(scripts/mlops_ci/shims/*/*/action.yml scripts/mlops_ci/shims/*/*/action.yaml)
+  shims=(scripts/mlops_ci/local/shims/*/*/action.yml scripts/mlops_ci/local/shims/*/*/action.yaml)
   shopt -u nullglob
   local files=("${workflows[@]}" "${templates[@]}" "${actions[@]}" "${shims[@]}")
   ((${#files[@]})) || { echo "no workflows, templates or actions"; return 0; }

@@ -24,10 +24,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from mlops_ci.sandbox import services
-from mlops_ci.sandbox.github import GitHubStandIn
-from mlops_ci.sandbox.github_state import GitHubState
-from mlops_ci.sandbox.project import make_project_repo
+from mlops_ci.local import services
+from mlops_ci.local.github.server import GitHubStandIn
+from mlops_ci.local.github.state import GitHubState
+from testing.project import make_project_repo
 
 T = TypeVar("T")
 

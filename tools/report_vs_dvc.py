@@ -25,9 +25,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 # pylint: disable=wrong-import-position
-from mlops_ci import report, report_data  # noqa: E402
-from mlops_ci.errors import MlopsCiError  # noqa: E402
-from mlops_ci.local.git import git  # noqa: E402
+from mlops_ci.report import command as report  # noqa: E402
+from mlops_ci.report import data as report_data  # noqa: E402
+from mlops_ci.core.errors import MlopsCiError  # noqa: E402
+from mlops_ci.core.proc import git  # noqa: E402
 
 Row = tuple[str, str, str, str]   # (kind, row, the report's value, DVC's value)
 

@@ -41,7 +41,7 @@ from typing import NamedTuple
 import yaml
 
 DEFAULT_GLOBS = (".github/workflows/*.y*ml", "workflows-templates/*.y*ml", "actions/*/action.y*ml",
-                 "scripts/mlops_ci/shims/*/*/action.y*ml")
+                 "scripts/mlops_ci/local/shims/*/*/action.y*ml")
 # https://docs.github.com/en/actions/reference/variables-reference#default-environment-variables
 GITHUB_DEFAULT_ENV = frozenset("""
     CI GITHUB_ACTION GITHUB_ACTION_PATH GITHUB_ACTION_REPOSITORY GITHUB_ACTIONS GITHUB_ACTOR

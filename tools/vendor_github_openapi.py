@@ -4,7 +4,7 @@
     PYTHONPATH=scripts python tools/vendor_github_openapi.py octokit-openapi-23.0.2.tgz
 
 reads ``package/generated/api.github.com.json`` from the tarball and writes
-``scripts/mlops_ci/schemas/github-openapi.json``: for every route of ``mlops_ci.sandbox.github`` its
+``scripts/mlops_ci/local/github/github-openapi.json``: for every route of ``mlops_ci.local.github.server`` its
 request body schema and response schemas by status, with the component schemas they reference, as JSON
 Schema 2020-12 (OpenAPI 3.0's ``nullable`` becomes a ``"null"`` type) and without prose and examples.
 ``info`` records the package, version, file, the tarball's npm integrity and the overrides below.
@@ -21,11 +21,11 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from mlops_ci.sandbox.github import served_routes
-from mlops_ci.sandbox.github_openapi import SUBSET_FILE, route_key
+from mlops_ci.local.github.server import served_routes
+from mlops_ci.local.github.openapi import SUBSET_FILE, route_key
 
 SPEC_FILE = "generated/api.github.com.json"
-OUTPUT = Path(__file__).resolve().parent.parent / "scripts" / "mlops_ci" / "schemas" / SUBSET_FILE
+OUTPUT = Path(__file__).resolve().parent.parent / "scripts" / "mlops_ci" / "local" / "github" / SUBSET_FILE
 DROPPED_KEYS = frozenset({"description", "example", "examples", "externalDocs", "discriminator"})
 PROTECTION_PUT = "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
 OVERRIDES = {

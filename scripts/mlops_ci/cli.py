@@ -12,32 +12,32 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from mlops_ci import __version__, gha
-from mlops_ci.errors import EXIT_USAGE, MlopsCiError
+from mlops_ci import __version__
+from mlops_ci.core import gha
+from mlops_ci.core.errors import EXIT_USAGE, MlopsCiError
 
 # Command modules, in the order `--help` lists them.
 COMMAND_MODULES = (
     "mlops_ci.local.command",
-    "mlops_ci.policy",
-    "mlops_ci.protect",
-    "mlops_ci.demo",
-    "mlops_ci.deps",
-    "mlops_ci.docker_test",
-    "mlops_ci.quality",
-    "mlops_ci.report",
-    "mlops_ci.comment",
-    "mlops_ci.train",
-    "mlops_ci.promote",
-    "mlops_ci.data_check",
-    "mlops_ci.drift",
-    "mlops_ci.compare",
-    "mlops_ci.init",
-    "mlops_ci.reference",
-    "mlops_ci.adopt",
-    "mlops_ci.alerts",
-    "mlops_ci.serve",
-    "mlops_ci.canary",
-    "mlops_ci.monitor",
+    "mlops_ci.gitflow.policy",
+    "mlops_ci.gitflow.protect",
+    "mlops_ci.quality.deps",
+    "mlops_ci.quality.docker_test",
+    "mlops_ci.quality.lint",
+    "mlops_ci.report.command",
+    "mlops_ci.report.comment",
+    "mlops_ci.training.command",
+    "mlops_ci.training.promote",
+    "mlops_ci.monitoring.data_check",
+    "mlops_ci.monitoring.drift",
+    "mlops_ci.monitoring.compare",
+    "mlops_ci.project.init",
+    "mlops_ci.project.reference",
+    "mlops_ci.project.adopt",
+    "mlops_ci.monitoring.alerts",
+    "mlops_ci.monitoring.serve",
+    "mlops_ci.monitoring.canary",
+    "mlops_ci.monitoring.monitor",
 )
 
 

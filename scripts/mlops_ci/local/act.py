@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mlops_ci.errors import MlopsCiError
+from mlops_ci.core.errors import MlopsCiError
 
 # Runner labels mapped to the host. `runs-on` may name any of them (self-hosted GPU runners too).
 HOST_LABELS = ("ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04", "self-hosted", "linux", "x64", "gpu")

@@ -19,9 +19,10 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
-from mlops_ci.local import act, console, envs, events, git, pulls, refs, stack, triggers
-from mlops_ci.sandbox.github_state import Comment, GitHubState, PullRequest, Repository
+from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
+from mlops_ci.local import act, console, envs, events, pulls, refs, stack, triggers
+from mlops_ci.core import proc as git
+from mlops_ci.local.github.state import Comment, GitHubState, PullRequest, Repository
 
 EVENTS = ("pull_request", "push", "schedule", "workflow_dispatch")
 

@@ -27,8 +27,8 @@ import venv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlops_ci import deps
-from mlops_ci.errors import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, MlopsCiError
+from mlops_ci.quality import deps
+from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, MlopsCiError
 
 CACHE_VARIABLE = "MLOPS_CI_ENV_CACHE"
 # The run's scratch folder, removed after the run (set by `mlops-ci local`): overlays go there.

@@ -1,7 +1,7 @@
 """A project's local GitHub: its work folder, its recorded pull requests, reviews and merges.
 
 `mlops-ci local` keeps, per project repository, a GitHub state (the stand-in's JSON, see
-:mod:`mlops_ci.sandbox.github_state`) in ``<repo>/.mlops-ci/``: the pull requests opened with
+:mod:`mlops_ci.local.github.state`) in ``<repo>/.mlops-ci/``: the pull requests opened with
 ``mlops-ci local pr open``, the comments and reviews the runs posted, the merges. The functions here
 read and change that state and the user's repository; they start no server (see
 :mod:`mlops_ci.local.stack`).
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlops_ci.errors import CheckFailed, MlopsCiError
-from mlops_ci.local.git import git
-from mlops_ci.sandbox.github_state import Comment, GitHubState, PullRequest, Repository
+from mlops_ci.core.errors import CheckFailed, MlopsCiError
+from mlops_ci.core.proc import git
+from mlops_ci.local.github.state import Comment, GitHubState, PullRequest, Repository
 
 FOLDER = ".mlops-ci"
 STATE_FILE = "github-state.json"

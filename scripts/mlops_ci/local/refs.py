@@ -2,7 +2,7 @@
 
 act resolves a remote `uses:` by downloading it, and this machine is offline; so every reference must
 be mapped with `--local-repository OWNER/REPO@REF=DIR`: mlops-ci's own workflows and actions to the
-mlops-ci source tree, third-party actions to the host-mode shims that ship in `mlops_ci/shims`.
+mlops-ci source tree, third-party actions to the host-mode shims that ship in `mlops_ci/local/shims`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from mlops_ci.errors import MlopsCiError
+from mlops_ci.core.errors import MlopsCiError
 
-SHIMS_DIR = Path(__file__).resolve().parent.parent / "shims"
+SHIMS_DIR = Path(__file__).resolve().parent / "shims"
 
 # owner/repo[/path]@ref, as GitHub accepts it in `uses:`.
 _REMOTE_USES = re.compile(r"^(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)(?P<path>/[^@]*)?@(?P<ref>[\w./-]+)$")

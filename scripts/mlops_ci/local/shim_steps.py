@@ -1,4 +1,4 @@
-"""The work of the host-mode shims (mlops_ci/shims) that is more than a line of shell.
+"""The work of the host-mode shims (mlops_ci/local/shims) that is more than a line of shell.
 
 Called by the shim actions as `python -m mlops_ci.local.shim_steps checkout|upload|download` with their
 inputs in the environment (REF; NAME, PATHS, IF_NO_FILES_FOUND; NAME, DESTINATION).
@@ -13,8 +13,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from mlops_ci import gha
-from mlops_ci.local.git import copy_visible_files, git
+from mlops_ci.core import gha
+from mlops_ci.core.proc import copy_visible_files, git
 
 
 def _store(name: str) -> Path:

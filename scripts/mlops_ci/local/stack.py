@@ -17,10 +17,10 @@ from pathlib import Path
 
 import yaml
 
-from mlops_ci.errors import MlopsCiError
+from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.local.pulls import STATE_FILE
-from mlops_ci.sandbox.github_state import GitHubState
-from mlops_ci.sandbox.services import ServiceStartError, mlflow_server
+from mlops_ci.local.github.state import GitHubState
+from mlops_ci.local.services import ServiceStartError, mlflow_server
 
 MLFLOW_VARIABLE = "MLFLOW_TRACKING_URI"
 
@@ -33,7 +33,7 @@ def local_github(folder: Path, state: GitHubState) -> Iterator[tuple[str, str]]:
     """
     try:
         # The `local` extra's pytest-httpserver: imported here so every other command works without it.
-        from mlops_ci.sandbox.github import GitHubStandIn  # pylint: disable=import-outside-toplevel
+        from mlops_ci.local.github.server import GitHubStandIn  # pylint: disable=import-outside-toplevel
     except ImportError as error:
         raise MlopsCiError("the local GitHub needs pytest-httpserver: pip install 'mlops-ci[local]' "
                            "(or pass --github-api-url)") from error

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from mlops_ci.sandbox.github_state import ref_pattern_matches
+from mlops_ci.local.github.state import ref_pattern_matches
 
 FILTERED = ("push", "pull_request")
 DEFAULT_PR_TYPES = ("opened", "synchronize", "reopened")

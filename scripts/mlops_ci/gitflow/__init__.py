@@ -1,0 +1,1 @@
+"""Git-flow: the branch policy and branch protection as code."""

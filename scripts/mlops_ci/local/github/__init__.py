@@ -1,0 +1,1 @@
+"""The local GitHub that `mlops-ci local` serves: state, routes, JSON shapes, OpenAPI checks."""

@@ -1,0 +1,1 @@
+"""Data quality, drift, A/B comparison, canary, serving and alerts."""

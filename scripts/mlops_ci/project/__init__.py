@@ -1,0 +1,1 @@
+"""Project bootstrapping (init, adopt) and the generated reference."""

@@ -1,0 +1,1 @@
+"""Quality gates: lint, test, dependency pins, Docker integration tests."""

@@ -1,0 +1,1 @@
+"""The reviewer's PR report and the comment that carries it."""

@@ -1,0 +1,1 @@
+"""Training on DVC and MLflow: plan, run, reuse, experiments, promotion."""

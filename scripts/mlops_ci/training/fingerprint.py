@@ -1,0 +1,126 @@
+"""The fingerprint of a DVC pipeline's inputs: equal fingerprints mean the pipeline trains the same model.
+
+`train plan` asks the registry for a version carrying the fingerprint of the PR head, and `train run`
+tags every version it registers with it, so a pipeline that was trained once (a re-run of a PR, a
+release PR develop -> main) reuses that version instead of training and registering it again.
+
+It is sha256 over canonical JSON of, per stage of dvc.yaml (parsed: comments and layout don't count):
+- the stage's definition as written (cmd, deps, params, outs, metrics, plots, ...);
+- for each dependency: nothing when it is another stage's output (that stage's inputs are in the
+  fingerprint), the hash recorded in the `.dvc` file that tracks it (DVC-tracked data), else git's
+  object id at the commit (a blob or a tree: content-addressed, equal on every branch), else null;
+- the values of the params it declares, read from its params files (a whole file when it names no key).
+
+Not included: what no stage declares (a requirements file, the track command, the Python or CUDA
+version, a param no stage lists, docs), dvc.lock (it records outputs, which differ by machine) and
+dvc.yaml's top-level `plots`. Declare a file as a stage dependency to make it count. Stages using
+`foreach`, `matrix`, `wdir` or `${...}` templating are not fingerprinted (NotFingerprintable): such a
+pipeline always trains.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from mlops_ci.core.errors import MlopsCiError
+
+FINGERPRINT_TAG = "mlops_ci.fingerprint"
+SCHEME = "mlops-ci-fingerprint/1"   # change it when what goes in changes: old tags then match nothing
+_UNSUPPORTED = ("foreach", "matrix", "do", "wdir")
+
+
+class NotFingerprintable(MlopsCiError):
+    """The pipeline uses a DVC feature the fingerprint does not follow: it must train."""
+
+
+def _path(entry: Any) -> str:
+    name = next(iter(entry)) if isinstance(entry, dict) else str(entry)
+    return posixpath.normpath(str(name).rstrip("/"))
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + "/")
+
+
+def _stages(dvc_yaml: str) -> dict[str, dict[str, Any]]:
+    try:
+        document = yaml.safe_load(dvc_yaml) or {}
+    except yaml.YAMLError as error:
+        raise MlopsCiError(f"malformed dvc.yaml: {error}") from error
+    stages = document.get("stages") or {}
+    for name, stage in stages.items():
+        used = [key for key in _UNSUPPORTED if key in (stage or {})]
+        if used or "${" in json.dumps(stage):
+            raise NotFingerprintable(f"stage {name!r} uses {', '.join(used) or 'templating'}: "
+                                     "not fingerprinted, the pipeline trains")
+    return stages
+
+
+def _tracked_hash(path: str, read: Callable[[str], str | None]) -> str | None:
+    """The hash a `.dvc` file records for `path` or a folder above it; None when none tracks it."""
+    parts = path.split("/")
+    for depth in range(len(parts), 0, -1):
+        folder = "/".join(parts[:depth])
+        text = read(folder + ".dvc")
+        if text is None:
+            continue
+        for out in (yaml.safe_load(text) or {}).get("outs") or []:
+            if posixpath.normpath(posixpath.join(posixpath.dirname(folder), out.get("path", ""))) == folder:
+                return str(out.get("md5") or out.get("etag") or out.get("checksum"))
+    return None
+
+
+def _lookup(document: Any, key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(document, dict) or part not in document:
+            return None
+        document = document[part]
+    return document
+
+
+def _params(stage: dict[str, Any], read: Callable[[str], str | None]) -> dict[str, Any]:
+    """{file: {key: value}} of the params the stage declares (a whole file's content under "*")."""
+    declared: dict[str, list[str]] = {}
+    for entry in stage.get("params") or []:
+        if isinstance(entry, dict):
+            for params_file, keys in entry.items():
+                declared.setdefault(params_file, []).extend(keys or ["*"])
+        else:
+            declared.setdefault("params.yaml", []).append(str(entry))
+    values: dict[str, Any] = {}
+    for params_file, keys in declared.items():
+        text = read(params_file)
+        try:
+            document = yaml.safe_load(text or "")
+        except yaml.YAMLError:
+            document = text   # not YAML (e.g. TOML): the whole text counts
+        values[params_file] = {key: document if key == "*" or not isinstance(document, dict)
+                               else _lookup(document, key) for key in keys}
+    return values
+
+
+def fingerprint(dvc_yaml: str, read: Callable[[str], str | None],
+                object_id: Callable[[str], str | None]) -> str:
+    """The fingerprint of the pipeline `dvc_yaml` describes. `read(path)` is a file's text at the
+    commit (None when absent), `object_id(path)` git's object id of a file or folder (None when absent);
+    paths are relative to the DVC project folder."""
+    stages = _stages(dvc_yaml)
+    outputs = {_path(entry) for stage in stages.values()
+               for kind in ("outs", "metrics", "plots") for entry in stage.get(kind) or []}
+    inputs = {}
+    for name, stage in sorted(stages.items()):
+        deps = {}
+        for dep in map(_path, stage.get("deps") or []):
+            if any(_under(dep, out) for out in outputs):
+                continue
+            deps[dep] = _tracked_hash(dep, read) or object_id(dep)
+        inputs[name] = {"definition": stage, "deps": deps, "params": _params(stage, read)}
+    canonical = json.dumps({"scheme": SCHEME, "stages": inputs}, sort_keys=True, separators=(",", ":"),
+                           default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

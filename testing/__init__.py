@@ -1,0 +1,1 @@
+"""Test support: stand-ins, servers and scratch projects for tests, bench/ and the demo. Not shipped."""
