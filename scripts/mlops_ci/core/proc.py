@@ -37,6 +37,17 @@ def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     return done.stdout.strip()
 
 
+def git_output(repo: Path, *args: str, timeout: float = 120) -> str | None:
+    """`git ARGS` in `repo`: its stdout as printed, or None when git fails, times out or is not
+    installed (for questions whose "no" is an answer: is there such a commit, such a file at a rev)."""
+    try:
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=timeout,
+                              check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
 def rev_parse(repo: Path, rev: str) -> str:
     """The full commit SHA of `rev`, with a clear error when it does not exist."""
     try:

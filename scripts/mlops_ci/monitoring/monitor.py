@@ -29,7 +29,7 @@ from urllib.parse import quote
 import httpx
 
 from mlops_ci.core import gha
-from mlops_ci.report.comment import COMMENT_LIMIT, marker
+from mlops_ci.core.markers import COMMENT_LIMIT, marker
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, repo_path
 from mlops_ci.registry.metric_names import LOWER_IS_BETTER

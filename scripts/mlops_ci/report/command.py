@@ -65,6 +65,7 @@ from mlops_ci.training.experiments import Experiment, load_experiments
 from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER, mlflow_key, name_direction
 from mlops_ci.clients.mlflow import bounded_mlflow_retries
 from mlops_ci.core.errors import EXIT_OK, MlopsCiError
+from mlops_ci.core.markers import BODY_LIMIT
 from mlops_ci.core.proc import git, run_dvc
 from mlops_ci.report.data import (BASE, CHANGE_KINDS, NEW, DataGroup, parse_data_diff, read_tracked,
                                   trained_revision)
@@ -273,7 +274,7 @@ class Report:  # pylint: disable=too-many-instance-attributes
 # --- config -------------------------------------------------------------------------------------
 
 _INT_KEYS = {"precision": (0, 12), "max_points": (2, 1000), "max_files": (0, 10_000),
-             "max_chars": (1000, report_render.BODY_LIMIT)}
+             "max_chars": (1000, BODY_LIMIT)}
 _LIST_KEYS = ("lower_is_better", "higher_is_better", "informational")
 
 

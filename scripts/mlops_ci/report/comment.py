@@ -29,31 +29,9 @@ from typing import Any, Callable
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, GitHubError, repo_path
+from mlops_ci.core.markers import marker, with_marker
 
-COMMENT_LIMIT = 65_536           # GitHub's limit on an issue or pull-request comment body
 DEFAULT_BOT = "github-actions[bot]"
-MAX_KEY = 100
-
-
-def marker(key: str) -> str:
-    """The hidden HTML comment that identifies one report's comment."""
-    if not key or "--" in key or ">" in key or len(key) > MAX_KEY:
-        raise MlopsCiError(f"--marker {key!r}: use letters, digits, '.', '_', '/' or single '-' "
-                           f"(at most {MAX_KEY})")
-    return f"<!-- mlops-ci:{key} -->"
-
-
-# What with_marker adds to a body at most: a body within COMMENT_LIMIT - MARKER_ROOM always posts.
-MARKER_ROOM = len(marker("k" * MAX_KEY)) + 2
-
-
-def with_marker(body: str, key: str) -> str:
-    """The comment body as posted: the marker on its own first line, then the text."""
-    text = f"{marker(key)}\n{body.rstrip()}\n"
-    if len(text) > COMMENT_LIMIT:
-        raise MlopsCiError(f"the comment is {len(text):,} characters; GitHub takes at most "
-                           f"{COMMENT_LIMIT:,} (mlops-ci report fits its output; shorten the body)")
-    return text
 
 
 def find_marked(comments: list[dict[str, Any]], key: str, author: str | None,

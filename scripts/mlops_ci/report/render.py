@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mlops_ci import __version__
-from mlops_ci.report.comment import COMMENT_LIMIT, MARKER_ROOM
+from mlops_ci.core.markers import BODY_LIMIT, COMMENT_LIMIT
 from mlops_ci.registry.metric_names import INFO, LOWER
 from mlops_ci.core.text import md_escape
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from mlops_ci.report.command import (ClassTable, ConfusionPlot, CurvePlot, DataGroup, MetricRow, Report, Series,
                                  Verdict)
 
-BODY_LIMIT = COMMENT_LIMIT - MARKER_ROOM   # the most a report may be: `comment` adds its marker
 COARSE_POINTS = 12               # points per chart once plot point detail is dropped
 MAX_MATRIX_LABELS = 20           # wider confusion matrices become a list of the top confusions
 TOP_CONFUSIONS = 15

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.wrappers import Response
 
 from mlops_ci.cli import main
-from mlops_ci.report.comment import marker
+from mlops_ci.core.markers import marker
 from mlops_ci.monitoring.monitor import grouping_path
 
 REPO = "acme/digits"

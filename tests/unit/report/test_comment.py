@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from mlops_ci.cli import main
-from mlops_ci.report.comment import marker
+from mlops_ci.core.markers import marker
 
 ROOT = Path(__file__).resolve().parents[3]
 REPO = "acme/digits"

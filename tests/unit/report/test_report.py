@@ -27,7 +27,7 @@ from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.training.experiments import Experiment
 from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER
-from mlops_ci.core import proc
+from mlops_ci.core import markers, proc
 from mlops_ci.core.proc import git
 from testing.project import make_project_repo
 
@@ -716,7 +716,7 @@ def test_500_metrics_and_20_plots_fit_with_whole_tables():
     elapsed = time.perf_counter() - started
     print(f"\nreport build with 500 metrics and 20 plots (1000 points each): {elapsed * 1000:.0f} ms, "
           f"{report_render.size(markdown):,} characters, dropped: {dropped}")
-    assert report_render.size(markdown) <= report_render.COMMENT_LIMIT
+    assert report_render.size(markdown) <= markers.COMMENT_LIMIT
     assert report_render.size(markdown) <= report.Config().max_chars
     assert dropped and dropped[0] == "plot point detail"
     assert "> ✂️ **Shortened** to stay under GitHub's 65,536-character comment limit: left out plot point " \
@@ -738,15 +738,15 @@ def test_fit_drops_stages_in_order_and_keeps_the_metrics_table():
     assert "experiment table" not in markdown
     assert "| holdout/segment\\_000/accuracy |" in markdown and report_render.size(markdown) <= 6000
     assert table_problems(markdown) == []
-    full, nothing_dropped = report_render.render(replace_config(item, max_chars=report_render.COMMENT_LIMIT))
+    full, nothing_dropped = report_render.render(replace_config(item, max_chars=markers.COMMENT_LIMIT))
     assert nothing_dropped == [] and "Shortened" not in full
 
 
 def test_a_report_at_the_largest_max_chars_still_posts_with_its_marker():
-    item = report.build_report("develop", synthetic_dvc(), config=report.Config(max_chars=report_render.BODY_LIMIT))
+    item = report.build_report("develop", synthetic_dvc(), config=report.Config(max_chars=markers.BODY_LIMIT))
     markdown, dropped = report_render.render(item)
-    assert dropped and report_render.size(markdown) > report_render.BODY_LIMIT - 2000
-    assert len(comment.with_marker(markdown, "k" * comment.MAX_KEY)) <= comment.COMMENT_LIMIT
+    assert dropped and report_render.size(markdown) > markers.BODY_LIMIT - 2000
+    assert len(markers.with_marker(markdown, "k" * markers.MAX_KEY)) <= markers.COMMENT_LIMIT
 
 
 def replace_config(item: report.Report, **changes) -> report.Report:
