@@ -1,9 +1,9 @@
-"""The MLflow Model Registry as the commands use it: versions found by mlops-ci's tags, aliases, tags.
+"""The MLflow Model Registry as the commands use it: versions found by their tags, aliases, tags.
 
     with Registry(action="promote digits v3") as registry:   # MLFLOW_TRACKING_URI
         version = registry.version("digits", "3")
-        registry.set_tags("digits", "3", {"mlops_ci.validation_status": "passed"})
-        registry.set_alias("digits", "champion", "3")
+        registry.set_tags("digits", "3", {VALIDATION_STATUS_TAG: PASSED})   # registry.tags: what they mean
+        registry.set_alias("digits", DEFAULT_ALIAS, "3")
 
 MLflow's client retries a dead server for about four minutes by default; inside a Registry it makes
 MLFLOW_HTTP_REQUEST_MAX_RETRIES and MLFLOW_HTTP_REQUEST_TIMEOUT bounded (MLFLOW_RETRY_DEFAULTS:
@@ -23,13 +23,6 @@ from typing import Any
 
 from mlops_ci.core.errors import MlopsCiError
 
-TAG_PREFIX = "mlops_ci."
-PR_TAG = "mlops_ci.pr"            # the PR that trained it (`mlops-ci train run`: train.version_tags)
-COMMIT_TAG = "mlops_ci.commit"
-COPY_TAG = "mlops_ci.copied_from"  # on copies made by `promote --copy-to` (they carry the other tags too)
-# Promotion's verdict on a version; a rolled-back version is never promoted again (`mlops-ci rollback`).
-STATUS_TAG, ROLLED_BACK = "mlops_ci.validation_status", "rolled_back"
-ROLLBACK_REASON_TAG = "mlops_ci.rollback_reason"
 _NOT_FOUND_CODES = ("RESOURCE_DOES_NOT_EXIST",)
 MLFLOW_RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
 
@@ -45,18 +38,6 @@ def bounded_mlflow_retries() -> Iterator[None]:
     finally:
         for name in added:
             os.environ.pop(name, None)
-
-
-
-def rollback_reason(tags: dict[str, str] | None) -> str:
-    """Why a rolled-back version was rolled back, from its tags."""
-    return (tags or {}).get(ROLLBACK_REASON_TAG, "no reason given")
-
-
-def pr_tag(pr: str) -> str:
-    """The tag (value "true") that every PR a version was trained or reused for puts on it: a version
-    reviewed in several PRs (a feature PR, then the release PR) carries one per PR."""
-    return f"{PR_TAG}.{pr}"
 
 
 class NotFound(MlopsCiError):
@@ -140,14 +121,6 @@ class Registry:
         found = self._call(f"searching versions with {tag}={value}", self._client.search_model_versions,
                            query)
         return sorted(found, key=lambda version: (version.name, int(version.version)))
-
-    def versions_of_pr(self, name: str | None, pr: str) -> list[Any]:
-        """Versions trained (tag mlops_ci.pr) or reused (tag mlops_ci.pr.N) for PR `pr`, oldest first;
-        copies left out."""
-        found = {(version.name, int(version.version)): version
-                 for tag, value in ((PR_TAG, pr), (pr_tag(pr), "true"))
-                 for version in self.versions_tagged(name, tag, value)}
-        return [version for _, version in sorted(found.items()) if COPY_TAG not in (version.tags or {})]
 
     def alias_version(self, name: str, alias: str) -> str | None:
         """The version number under `alias`, None when the alias is not set."""

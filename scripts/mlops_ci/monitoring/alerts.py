@@ -45,7 +45,7 @@ from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, MlopsCiError
 from mlops_ci.clients.mlflow import NotFound, Registry
 from mlops_ci.registry.metric_names import LOWER, name_direction
-from mlops_ci.report.command import DEFAULT_ALIAS
+from mlops_ci.registry.tags import DEFAULT_ALIAS
 from mlops_ci.core.text import md_escape
 
 RULES_FILE = "alert-rules.yml"

@@ -44,18 +44,19 @@ from mlops_ci.monitoring import compare
 from mlops_ci.core import gha
 from mlops_ci.monitoring import io as monitor_io
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError, CheckFailed
-from mlops_ci.training.promote import (MERGED_AT, PASSED, PREVIOUS, PROMOTED_AT, PROMOTED_BY, REASON, STATUS,
-                              VALIDATED_AT, actor, crown, now, promotion_tags, recorded_reason, rollback_tags)
-from mlops_ci.clients.mlflow import ROLLED_BACK, TAG_PREFIX, Registry, rollback_reason
-from mlops_ci.report.command import DEFAULT_ALIAS
+from mlops_ci.clients.mlflow import Registry
+from mlops_ci.registry.canary import Canary, parse_fraction, read_canary
+from mlops_ci.registry.champion import actor, crown, now, promotion_tags
+from mlops_ci.registry.tags import (CANARY_FRACTION_TAG, CANARY_STARTED_AT_TAG, CANARY_VERSION_TAG,
+                                    CHALLENGER_ALIAS, DEFAULT_ALIAS, MERGED_AT_TAG, PASSED,
+                                    PREVIOUS_CHAMPION_TAG, PROMOTED_AT_TAG, PROMOTED_BY_TAG, ROLLED_BACK,
+                                    VALIDATED_AT_TAG, VALIDATION_REASON_TAG, VALIDATION_STATUS_TAG,
+                                    recorded_reason, rollback_reason, rollback_tags)
 from mlops_ci.core.text import md_escape
 
 if TYPE_CHECKING:
     import pandas as pd
 
-CHALLENGER_ALIAS = "challenger"
-VERSION_TAG, STARTED_TAG = f"{TAG_PREFIX}canary.version", f"{TAG_PREFIX}canary.started_at"
-FRACTION_TAG = f"{TAG_PREFIX}canary.fraction"
 DEFAULT_STEPS = (0.05, 0.25, 0.5, 1.0)
 HOLD, STEP, PROMOTE, ABORT = "hold", "step", "promote", "abort"
 
@@ -97,57 +98,6 @@ def next_move(decision: str, reasons: Sequence[str], steps: Sequence[float], fra
     return Move(STEP, higher[0], why) if higher else Move(PROMOTE, 1.0, why)
 
 
-def parse_fraction(text: str, where: str) -> float:
-    """A fraction in [0, 1] from a tag or option."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value <= 1:
-        raise MlopsCiError(f"{text!r}: expected a fraction between 0 and 1 (e.g. 0.05)", where=where)
-    return value
-
-
-# --- the registry's state ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Canary:
-    """The canary as the registry has it; `fraction` None: no canary running."""
-
-    model: str
-    champion: str | None
-    challenger: str | None
-    version: str | None
-    fraction: float | None
-    started_at: str = ""
-
-    @property
-    def running(self) -> bool:
-        """True while the fraction tag exists."""
-        return self.fraction is not None
-
-    @property
-    def candidate(self) -> str | None:
-        """The canary version, also while a promote or abort is finishing its cleanup."""
-        return self.version or (self.challenger if self.running else None)
-
-
-def read_canary(registry: Registry, model: str, champion_alias: str = DEFAULT_ALIAS,
-                challenger_alias: str = CHALLENGER_ALIAS) -> Canary:
-    """The canary state of registered model `model`."""
-    record = registry.model(model)
-    tags, aliases = dict(record.tags or {}), dict(record.aliases or {})
-    fraction = tags.get(FRACTION_TAG)
-    return Canary(model, _str(aliases.get(champion_alias)), _str(aliases.get(challenger_alias)),
-                  tags.get(VERSION_TAG),
-                  None if fraction is None else parse_fraction(fraction, f"{model} tag {FRACTION_TAG}"),
-                  tags.get(STARTED_TAG, ""))
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 # --- writes -----------------------------------------------------------------------------------------
 
 def start(registry: Registry, model: str, version: str, fraction: float) -> str:
@@ -156,7 +106,7 @@ def start(registry: Registry, model: str, version: str, fraction: float) -> str:
     state = read_canary(registry, model)
     if state.champion == version:
         raise MlopsCiError(f"{model} version {version} is the {DEFAULT_ALIAS} already: nothing to canary")
-    if (record.tags or {}).get(STATUS) == ROLLED_BACK:
+    if (record.tags or {}).get(VALIDATION_STATUS_TAG) == ROLLED_BACK:
         raise CheckFailed(f"{model} version {version} was rolled back "
                           f"({rollback_reason(record.tags)}): not started")
     if state.running and state.candidate != version:
@@ -167,10 +117,10 @@ def start(registry: Registry, model: str, version: str, fraction: float) -> str:
                 "nothing changed")
     # Fraction last: until it is written no canary runs, and a rerun finishes a partial start.
     if state.version != version:
-        registry.set_model_tags(model, {STARTED_TAG: now(), VERSION_TAG: version})
+        registry.set_model_tags(model, {CANARY_STARTED_AT_TAG: now(), CANARY_VERSION_TAG: version})
     if state.challenger != version:
         registry.set_alias(model, CHALLENGER_ALIAS, version)
-    registry.set_model_tags(model, {FRACTION_TAG: f"{fraction:g}"})
+    registry.set_model_tags(model, {CANARY_FRACTION_TAG: f"{fraction:g}"})
     return f"canary of {model} version {version} started: {fraction:g} of requests to @{CHALLENGER_ALIAS}"
 
 
@@ -178,13 +128,13 @@ def _clean_up(registry: Registry, state: Canary) -> None:
     """Remove the fraction (traffic back to the champion), @challenger, then the canary tags; each
     only when present, so that a rerun after a failure finishes the job and a second run writes nothing."""
     if state.running:
-        registry.delete_model_tag(state.model, FRACTION_TAG)
+        registry.delete_model_tag(state.model, CANARY_FRACTION_TAG)
     if state.challenger is not None and state.challenger == state.candidate:
         registry.delete_alias(state.model, CHALLENGER_ALIAS)
     if state.started_at:
-        registry.delete_model_tag(state.model, STARTED_TAG)
+        registry.delete_model_tag(state.model, CANARY_STARTED_AT_TAG)
     if state.version is not None:   # last: it names the version while the cleanup is unfinished
-        registry.delete_model_tag(state.model, VERSION_TAG)
+        registry.delete_model_tag(state.model, CANARY_VERSION_TAG)
 
 
 def promote(registry: Registry, model: str, why: str = "promoted by hand") -> str:
@@ -194,17 +144,18 @@ def promote(registry: Registry, model: str, why: str = "promoted by hand") -> st
     if version is None:
         return f"no canary of {model} is running: nothing to promote"
     tags = dict(registry.version(model, version).tags or {})
-    if tags.get(STATUS) == ROLLED_BACK:
+    if tags.get(VALIDATION_STATUS_TAG) == ROLLED_BACK:
         raise CheckFailed(f"{model} version {version} was rolled back "
                           f"({rollback_reason(tags)}): abort the canary instead")
     if state.champion == version:
-        if not {PROMOTED_AT, PROMOTED_BY} <= set(tags):   # a run stopped after moving the alias
+        if not {PROMOTED_AT_TAG, PROMOTED_BY_TAG} <= set(tags):   # a run stopped after moving the alias
             registry.set_tags(model, version, promotion_tags())
     else:
         stamp = now()
         # merged_at = now: a later merge's promotion supersedes this one, an earlier one does not.
-        record = {STATUS: PASSED, REASON: f"canary: {why}", PREVIOUS: state.champion or "none",
-                  VALIDATED_AT: stamp, MERGED_AT: stamp}
+        record = {VALIDATION_STATUS_TAG: PASSED, VALIDATION_REASON_TAG: f"canary: {why}",
+                  PREVIOUS_CHAMPION_TAG: state.champion or "none", VALIDATED_AT_TAG: stamp,
+                  MERGED_AT_TAG: stamp}
         champion = crown(registry, model, version, DEFAULT_ALIAS, record)
         if champion != version:
             raise CheckFailed(f"{model}@{DEFAULT_ALIAS} is version {champion}, merged after the canary "
@@ -221,10 +172,10 @@ def abort(registry: Registry, model: str, reason: str) -> str:
         return f"no canary of {model} is running: nothing to abort"
     if state.champion == version:
         raise MlopsCiError(f"{model} version {version} is the {DEFAULT_ALIAS} already: use mlops-ci rollback")
-    if (registry.version(model, version).tags or {}).get(STATUS) != ROLLED_BACK:
+    if (registry.version(model, version).tags or {}).get(VALIDATION_STATUS_TAG) != ROLLED_BACK:
         # The status last: a run that fails before it is redone whole by the rerun.
         registry.set_tags(model, version, {**rollback_tags(reason, state.champion or "none", now(), actor()),
-                                           STATUS: ROLLED_BACK})
+                                           VALIDATION_STATUS_TAG: ROLLED_BACK})
     _clean_up(registry, state)
     return (f"canary of {model} version {version} aborted: {reason}; {model}@{DEFAULT_ALIAS} stays "
             f"version {state.champion or 'unset'}")
@@ -260,7 +211,7 @@ def step(registry: Registry, args: argparse.Namespace, steps: Sequence[float]) -
     verdict = judge(state, args.control, args.treatment, args.alpha)
     move = next_move(verdict["decision"], verdict["reasons"], steps, float(state.fraction or 0))
     if move.action == STEP:
-        registry.set_model_tags(args.model, {FRACTION_TAG: f"{move.fraction:g}"})
+        registry.set_model_tags(args.model, {CANARY_FRACTION_TAG: f"{move.fraction:g}"})
     elif move.action == PROMOTE:
         promote(registry, args.model, f"compare said promote at fraction {state.fraction:g}: {move.why}")
     elif move.action == ABORT:

@@ -20,26 +20,21 @@ rolls the champion back.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 from pathlib import Path
-from urllib.parse import quote
-
-import httpx
 
 from mlops_ci.core import gha
 from mlops_ci.core.markers import COMMENT_LIMIT, marker
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, repo_path
+from mlops_ci.clients.pushgateway import push_metrics
 from mlops_ci.registry.metric_names import LOWER_IS_BETTER
 from mlops_ci.core.text import show
 
 ACTIONS = ("dispatch", "issue", "none")
 DEFAULT_TITLE = "Retrain: data drift detected"
 DEFAULT_LABEL = "retrain"
-TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
-PUSH_TIMEOUT = 30.0
 # github.com takes at most 25 workflow_dispatch inputs (10 before December 2025, still so on older
 # Enterprise Server); more is refused by GitHub with a 422 after the monitor has done its work.
 MAX_DISPATCH_INPUTS = 25
@@ -119,36 +114,6 @@ def retrain(args: argparse.Namespace) -> int:
 
 
 # --- push -------------------------------------------------------------------------------------------
-
-def _segment(name: str, value: str) -> str:
-    """One `/name/value` of a Pushgateway grouping key; a value with `/` (or empty) goes base64url."""
-    if value and "/" not in value:
-        return f"/{name}/{quote(value, safe='')}"
-    return f"/{name}@base64/{base64.urlsafe_b64encode(value.encode()).decode() or '='}"
-
-
-def grouping_path(job: str, labels: dict[str, str]) -> str:
-    """The Pushgateway path of a group: /metrics/job/JOB/NAME/VALUE..."""
-    segments = [_segment("job", job), *(_segment(name, value) for name, value in labels.items())]
-    return "/metrics" + "".join(segments)
-
-
-def push_metrics(url: str, job: str, labels: dict[str, str], text: str,
-                 transport: httpx.BaseTransport | None = None) -> str:
-    """PUT `text` (Prometheus text format) as the group's metrics, replacing the group; its URL."""
-    target = url.rstrip("/") + grouping_path(job, labels)
-    # PUT replaces the whole group, so it is safe to retry a failed connection.
-    transport = transport or httpx.HTTPTransport(retries=2)
-    try:
-        with httpx.Client(transport=transport, timeout=PUSH_TIMEOUT) as client:
-            response = client.put(target, content=text.encode(), headers={"Content-Type": TEXT_FORMAT})
-    except httpx.HTTPError as error:
-        raise MlopsCiError(f"cannot reach the Pushgateway: {error}", where=url) from error
-    if response.status_code >= 300:
-        detail = " ".join(response.text.split())[:300]
-        raise MlopsCiError(f"the Pushgateway answered {response.status_code}: {detail}", where=target)
-    return target
-
 
 def push(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci monitor push`."""

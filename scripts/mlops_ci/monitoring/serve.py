@@ -51,11 +51,10 @@ from pathlib import Path
 from typing import Any
 
 from mlops_ci.core import gha
-from mlops_ci.monitoring.canary import CHALLENGER_ALIAS, read_canary
 from mlops_ci.core.errors import EXIT_OK, MlopsCiError
-from mlops_ci.training.promote import PROMOTED_AT
 from mlops_ci.clients.mlflow import NotFound, Registry
-from mlops_ci.report.command import DEFAULT_ALIAS
+from mlops_ci.registry.canary import read_canary
+from mlops_ci.registry.tags import CHALLENGER_ALIAS, DEFAULT_ALIAS, PROMOTED_AT_TAG
 
 DEFAULT_REFRESH = 10.0
 LABELS = ("model", "version", "arm")
@@ -92,7 +91,7 @@ class Arm:
 
 def deployed_at(tags: dict[str, str], creation_ms: int) -> float:
     """Epoch seconds of the version's promotion (promoted_at tag), else of its registration."""
-    stamp = tags.get(PROMOTED_AT)
+    stamp = tags.get(PROMOTED_AT_TAG)
     if stamp:
         try:
             return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(timezone.utc).timestamp()
