@@ -150,3 +150,15 @@ def run_dvc(repo: Path, *args: str) -> tuple[Any, list[str]]:
     except ValueError as error:
         detail = notes[-1] if notes else "its output is not JSON"
         raise MlopsCiError(f"{label} failed: {detail}", where=str(repo)) from error
+
+
+def dvc(repo: Path, *args: str, echo: bool = True) -> subprocess.CompletedProcess:
+    """Run `dvc ARGS` in `repo` (no --json: a command whose log is the answer, such as `dvc repro`),
+    echoing the command and its output to the job's log unless `echo` is False; the finished process,
+    whose failure is the caller's to report."""
+    if echo:
+        print(f"$ dvc {' '.join(args)}", flush=True)
+    done = subprocess.run(["dvc", *args], cwd=repo, capture_output=True, text=True, check=False)
+    if echo:
+        print(done.stdout + done.stderr, end="", flush=True)
+    return done

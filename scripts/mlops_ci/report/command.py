@@ -71,7 +71,7 @@ from mlops_ci.report.data import (BASE, CHANGE_KINDS, NEW, DataGroup, parse_data
                                   trained_revision)
 
 DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
-DEFAULT_ALIAS = "champion"
+from mlops_ci.registry.tags import DEFAULT_ALIAS  # pylint: disable=wrong-import-position
 WORKSPACE = "workspace"
 # Outcomes of one comparison (and "noted": an informational value changed, shown but not judged).
 BETTER, WORSE, SAME = "better", "worse", "same"

@@ -28,32 +28,26 @@ experiment  one of the PR's parallel experiments (a matrix job on its own runner
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import shlex
-import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mlops_ci.training import experiments
 from mlops_ci.core import gha
 from mlops_ci.training import naming
-from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, CheckFailed, MlopsCiError
-from mlops_ci.training.fingerprint import FINGERPRINT_TAG, NotFingerprintable, fingerprint
-from mlops_ci.clients.mlflow import COPY_TAG, PR_TAG, ROLLED_BACK, STATUS_TAG, Registry, pr_tag, rollback_reason
-from mlops_ci.core.proc import run_dvc
+from mlops_ci.core.errors import EXIT_OK, CheckFailed, MlopsCiError
+from mlops_ci.clients.mlflow import Registry
+from mlops_ci.core.proc import git, git_output
 from mlops_ci.core.text import md_escape
-
-# Bounded MLflow client retries for the track command when the caller set none (the client's own
-# defaults take about four minutes to give up on a dead server).
-MLFLOW_CLIENT_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
-OUTPUTS_ARTIFACT = "mlops-ci/train-outputs"   # the run's copy of what export_outputs exported
+from mlops_ci.registry.tags import (COPIED_FROM_TAG, FINGERPRINT_TAG, PR_TAG, ROLLED_BACK,
+                                    VALIDATION_STATUS_TAG, rollback_reason)
+from mlops_ci.training.experiment import flatten, one_experiment, parse_sets
+from mlops_ci.training.fingerprint import pipeline_fingerprint
+from mlops_ci.training.run import OUTPUTS_ARTIFACT, pipeline_folder, run_reuse, train
 
 
 # --- plan -------------------------------------------------------------------------------------------
@@ -84,19 +78,10 @@ def read_pipeline(dvc_yaml: str) -> Pipeline:
     return pipeline
 
 
-def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
-    if not isinstance(node, dict):
-        return {prefix: node}
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        flat.update(_flatten(value, f"{prefix}{key}."))
-    return {key.rstrip("."): value for key, value in flat.items()}
-
-
 def changed_params(keys: set[str], before: str | None, after: str | None) -> list[str]:
     """The params under the declared keys (dotted names or whole sections) whose values differ
     between two params texts, as dotted names."""
-    old, new = _flatten(yaml.safe_load(before or "") or {}), _flatten(yaml.safe_load(after or "") or {})
+    old, new = flatten(yaml.safe_load(before or "") or {}), flatten(yaml.safe_load(after or "") or {})
     changed = set()
     for name in old.keys() | new.keys():
         declared = any(name == key or name.startswith(key + ".") for key in keys)
@@ -189,15 +174,15 @@ def plan(repo: Path, base: str) -> list[str]:
     """The reasons to train for the change from `base` to HEAD in `repo` (a DVC project folder)."""
     if not (repo / "dvc.yaml").is_file():
         raise MlopsCiError("no dvc.yaml: not a DVC pipeline", where=str(repo))
-    if _git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}", check=False) is None:
+    if git_output(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}") is None:
         raise MlopsCiError(f"no base revision {base!r} (fetch it: actions/checkout with fetch-depth: 0)",
                            where=str(repo))
-    prefix = (_git(repo, "rev-parse", "--show-prefix") or "").strip()
+    prefix = git(repo, "rev-parse", "--show-prefix")
     changed = [name[len(prefix):] for name in
-               (_git(repo, "diff", "--name-only", f"{base}...HEAD", "--", ".") or "").splitlines()
+               git(repo, "diff", "--name-only", f"{base}...HEAD", "--", ".").splitlines()
                if name.startswith(prefix)]
     pipeline = read_pipeline((repo / "dvc.yaml").read_text(encoding="utf-8"))
-    params_text = {name: (_git(repo, "show", f"{base}:{prefix}{name}", check=False),
+    params_text = {name: (git_output(repo, "show", f"{base}:{prefix}{name}"),
                           (repo / name).read_text(encoding="utf-8") if (repo / name).is_file() else None)
                    for name in pipeline.params}
     present = [name for name in changed if (repo / name).exists()]
@@ -217,34 +202,11 @@ class NamingBroken(CheckFailed):
         self.problems = problems
 
 
-def pipeline_fingerprint(repo: Path, rev: str = "HEAD") -> str:
-    """The fingerprint of the pipeline of `repo` (a DVC project folder) as commit `rev` has it; ""
-    (and why, printed) when it has none: no git, no committed dvc.yaml, or a feature the fingerprint
-    does not follow. Without one the pipeline trains and its version carries no fingerprint."""
-
-    def read(path: str) -> str | None:
-        return _git(repo, "show", f"{rev}:{prefix}{path}", check=False)
-
-    def object_id(path: str) -> str | None:
-        return (_git(repo, "rev-parse", "--verify", "--quiet", f"{rev}:{prefix}{path}", check=False)
-                or "").strip() or None
-
-    try:
-        prefix = (_git(repo, "rev-parse", "--show-prefix") or "").strip()
-        dvc_yaml = read("dvc.yaml")
-        if dvc_yaml is None:
-            raise NotFingerprintable(f"no dvc.yaml committed at {rev}")
-        return fingerprint(dvc_yaml, read, object_id)
-    except MlopsCiError as why:
-        print(f"train: no pipeline fingerprint: {why}")
-        return ""
-
-
 def trained_version(registry: Registry, model: str | None, digest: str) -> Any | None:
     """The newest version (of `model`, or of any model) registered with pipeline fingerprint `digest`
     whose run kept the outputs the report reads; None when there is none."""
     found = [version for version in registry.versions_tagged(model, FINGERPRINT_TAG, digest)
-             if COPY_TAG not in (version.tags or {})]
+             if COPIED_FROM_TAG not in (version.tags or {})]
     newest_first = sorted(found, key=lambda v: (int(v.creation_timestamp or 0), int(v.version)), reverse=True)
     for version in newest_first:
         if version.run_id and registry.artifact_paths(version.run_id, OUTPUTS_ARTIFACT):
@@ -294,7 +256,7 @@ def run_plan(args: argparse.Namespace) -> int:
                    f"`{digest[:12]}`) "
                    f"was trained as **{md_escape(what)}**: no training job, no new version; the report uses "
                    "its run.\n\n" + "\n".join(f"- {r}" for r in reasons[:50]))
-        if (reused.tags or {}).get(STATUS_TAG) == ROLLED_BACK:
+        if (reused.tags or {}).get(VALIDATION_STATUS_TAG) == ROLLED_BACK:
             # Training the very same pipeline again must not sneak a rolled-back model past its rollback.
             why = rollback_reason(reused.tags)
             text += f"; it was rolled back ({why}), so promotion will refuse it: change the pipeline"
@@ -311,284 +273,29 @@ def run_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- run --------------------------------------------------------------------------------------------
-
-NOTHING_RAN = "No stage ran: dvc repro found the pipeline up to date."
-_STAGE_RAN = re.compile(r"Running stage '([^']+)'")
-_STAGE_RESTORED = re.compile(r"Stage '([^']+)' is cached - skipping run")
-_STAGE_UNCHANGED = re.compile(r"Stage '([^']+)' didn't change, skipping")
-
-
-def stage_outcomes(log: str) -> dict[str, str]:
-    """Each stage's fate in a `dvc repro` log: ran, restored (from the run-cache) or unchanged."""
-    outcomes: dict[str, str] = {}
-    for pattern, outcome in ((_STAGE_RAN, "ran"), (_STAGE_RESTORED, "restored"),
-                             (_STAGE_UNCHANGED, "unchanged")):
-        for match in pattern.finditer(log):
-            outcomes[match.group(1)] = outcome
-    return outcomes
-
-
-def gpus_seen() -> list[str]:
-    """The GPUs nvidia-smi lists (name, memory, driver); empty without one."""
-    if shutil.which("nvidia-smi") is None:
-        return []
-    done = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version",
-                           "--format=csv,noheader"], capture_output=True, text=True, check=False, timeout=60)
-    return [line.strip() for line in done.stdout.splitlines() if line.strip()] if done.returncode == 0 else []
-
-
-def _dvc(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    print(f"$ dvc {' '.join(args)}", flush=True)
-    done = subprocess.run(["dvc", *args], cwd=repo, capture_output=True, text=True, check=False)
-    print(done.stdout + done.stderr, end="", flush=True)
-    return done
-
-
-def has_remote(repo: Path) -> bool:
-    """True when the DVC project has a default remote to pull from and push to."""
-    done = subprocess.run(["dvc", "remote", "default"], cwd=repo, capture_output=True, text=True, check=False)
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
-def track_env(environ: dict[str, str], pr: str | None, output: Path,
-              registering: bool = True) -> dict[str, str]:
-    """The track command's environment: bounded MLflow retries unless set, the PR, the output file,
-    and MLOPS_CI_REGISTER=false when the run must not become a model version."""
-    env = {**MLFLOW_CLIENT_DEFAULTS, **environ, "MLOPS_CI_TRACK_OUTPUT": str(output)}
-    if pr:
-        env["MLOPS_CI_PR_NUMBER"] = pr
-    if not registering:
-        env["MLOPS_CI_REGISTER"] = "false"
-    return env
-
-
-def version_tags(environ: dict[str, str], pr: str | None, digest: str = "") -> dict[str, str]:
-    """The tags mlops-ci keeps on every model version it registers (what promotion and the reuse of
-    an already trained pipeline look up)."""
-    tags = {"mlops_ci.commit": environ.get("GITHUB_SHA", ""),
-            "mlops_ci.branch": environ.get("GITHUB_HEAD_REF") or environ.get("GITHUB_REF_NAME", ""),
-            PR_TAG: pr or "", **({pr_tag(pr): "true"} if pr else {}), FINGERPRINT_TAG: digest}
-    if all(environ.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")):
-        tags["mlops_ci.run_url"] = (f"{environ['GITHUB_SERVER_URL']}/{environ['GITHUB_REPOSITORY']}"
-                                    f"/actions/runs/{environ['GITHUB_RUN_ID']}")
-    return {name: value for name, value in tags.items() if value}
-
-
-def track(repo: Path, command: str, pr: str | None, registering: bool = True) -> dict[str, Any]:
-    """Run the project's track command; the run id, model name and version it reports."""
-    with tempfile.TemporaryDirectory() as scratch:
-        output = Path(scratch) / "track.json"
-        done = subprocess.run(shlex.split(command), cwd=repo,
-                              env=track_env(dict(os.environ), pr, output, registering),
-                              capture_output=True, text=True, check=False)
-        print(done.stdout + done.stderr, end="", flush=True)
-        if done.returncode != 0:
-            detail = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines()
-                      or ["no output"])[-1]
-            raise MlopsCiError(f"the track command failed (exit {done.returncode}): {detail}",
-                               where=os.environ.get("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"))
-        if not output.is_file():
-            raise MlopsCiError("the track command wrote no result: it must write "
-                               '{"run_id", "model_name", "model_version"} JSON to $MLOPS_CI_TRACK_OUTPUT')
-        return json.loads(output.read_text(encoding="utf-8"))
-
-
-def keep_version(result: dict[str, Any], tags: dict[str, str], outputs: Path | None) -> None:
-    """Make sure the registered version carries mlops-ci's tags and its run the exported outputs (what
-    a later reuse of the version reports from); idempotent."""
-    name, version = result["model_name"], str(result["model_version"])
-    with Registry(action=f"tagging {name} version {version}") as registry:
-        registry.set_tags(name, version, tags)
-        if outputs is not None and result.get("run_id"):
-            registry.log_artifacts(str(result["run_id"]), outputs, OUTPUTS_ARTIFACT)
-
-
-def export_outputs(repo: Path, destination: Path) -> list[str]:
-    """Copy the pipeline's metrics and plots files (as dvc.yaml declares them) for the report job."""
-    document = yaml.safe_load((repo / "dvc.yaml").read_text(encoding="utf-8")) or {}
-    paths: set[str] = {"dvc.lock"}
-    for stage in (document.get("stages") or {}).values():
-        for kind in ("metrics", "plots"):
-            for entry in stage.get(kind) or []:
-                paths.add(next(iter(entry)) if isinstance(entry, dict) else str(entry))
-    copied = []
-    for path in sorted(paths):
-        source = repo / path
-        if source.is_file():
-            (destination / path).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / path)
-            copied.append(path)
-        elif source.is_dir():
-            shutil.copytree(source, destination / path, dirs_exist_ok=True)
-            copied.append(path)
-    return copied
-
-
-def _pipeline(repo_option: str) -> Path:
-    repo = Path(repo_option)
-    if not (repo / "dvc.yaml").is_file():
-        raise MlopsCiError("no dvc.yaml: not a DVC pipeline", where=str(repo))
-    return repo
-
-
-def reproduce(repo: Path, command: tuple[str, ...], args: list[str]) -> tuple[dict[str, str] | None, bool]:
-    """Run `dvc repro` or `dvc exp run` (with --pull when there is a remote, then `dvc push
-    --run-cache`): (each stage's outcome, or None when the pipeline failed, reported; whether a
-    remote was used)."""
-    remote = has_remote(repo)
-    done = _dvc(repo, *command, *(["--pull"] if remote else []), *args)
-    if done.returncode != 0:
-        gha.report("error", f"dvc {' '.join(command)} failed: "
-                   + (done.stderr.strip().splitlines() or ["see the log"])[-1])
-        return None, remote
-    if remote:
-        push = _dvc(repo, "push", "--run-cache")
-        if push.returncode != 0:
-            raise MlopsCiError("dvc push --run-cache failed: "
-                               + (push.stderr.strip().splitlines() or ["?"])[-1])
-    return stage_outcomes(done.stdout + done.stderr), remote
-
-
-def _ran(stages: dict[str, str]) -> list[str]:
-    return sorted(stage for stage, outcome in stages.items() if outcome == "ran")
+def tracked(args: argparse.Namespace) -> bool:
+    """Whether the run is logged to MLflow: a tracking server and a track command."""
+    return bool(os.environ.get("MLFLOW_TRACKING_URI") and args.track_command)
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Handler of `mlops-ci train run`."""
-    repo = _pipeline(args.repo)
-    if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
+    """Handler of `mlops-ci train run`: the experiment's name is checked before anything trains."""
+    repo = pipeline_folder(args.repo)
+    if tracked(args):
         check_experiment_name(repo)
-    gpus = gpus_seen()
-    print("GPUs: " + ("; ".join(gpus) if gpus else "none seen (nvidia-smi absent or silent): the CPU trains"))
-    stages, remote = reproduce(repo, ("repro",), args.targets)
-    if stages is None:
-        return EXIT_REFUSED
-    result: dict[str, Any] = {}
-    pr = args.pr or None
-    if args.export:
-        export_outputs(repo, Path(args.export))
-    if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
-        result = track(repo, args.track_command, pr)
-        if result.get("model_name") and result.get("model_version"):
-            digest = pipeline_fingerprint(repo)
-            keep_version(result, version_tags(dict(os.environ), pr, digest),
-                         Path(args.export) if args.export else None)
-    else:
-        print("MLFLOW_TRACKING_URI not set (or no --track-command): the run is not tracked")
-    for name in ("run_id", "model_name", "model_version"):
-        gha.set_output(name.replace("_", "-"), str(result.get(name) or ""))
-    ran = _ran(stages)
-    gha.set_output("stages-ran", " ".join(ran))
-    gha.append_summary(train_summary(gpus, stages, result, remote))
-    done = (f"{len(ran)} stage(s) ran, {len(stages) - len(ran)} restored or unchanged" if stages
-            else NOTHING_RAN.lower().rstrip("."))
-    print(f"train: {done}; model {result.get('model_name', '-')} version {result.get('model_version', '-')}")
-    return EXIT_OK
-
-
-# --- reuse ------------------------------------------------------------------------------------------
-
-def run_reuse(args: argparse.Namespace) -> int:
-    """Handler of `mlops-ci train reuse`: tag the already trained version with this PR, bring its
-    run's outputs for the report; outputs run-id, model-name, model-version like `train run`."""
-    with Registry(action=f"the reuse of {args.model} version {args.version}") as registry:
-        version = registry.version(args.model, args.version)
-        if args.pr:
-            registry.set_tags(args.model, args.version, {pr_tag(args.pr): "true"})
-        with tempfile.TemporaryDirectory() as scratch:
-            outputs = registry.download(version.run_id, OUTPUTS_ARTIFACT, Path(scratch))
-            shutil.copytree(outputs, Path(args.output), dirs_exist_ok=True)
-    for name, value in (("run-id", version.run_id), ("model-name", args.model),
-                        ("model-version", args.version)):
-        gha.set_output(name, str(value))
-    tags = version.tags or {}
-    trained = f"trained for PR #{tags[PR_TAG]}" if tags.get(PR_TAG) else "trained before"
-    commit = f" at commit `{tags['mlops_ci.commit'][:12]}`" if tags.get("mlops_ci.commit") else ""
-    gha.append_summary(f"### train: ♻️ reused\n\n**model:** `{args.model}` version **{args.version}**, "
-                       f"{trained}"
-                       f"{commit}; **MLflow run:** `{version.run_id}`. Nothing trained, no version registered"
-                       + (f"; the version is tagged `{pr_tag(args.pr)}`." if args.pr else ".") + "\n")
-    print(f"train reuse: {args.model} version {args.version} ({trained}) reused"
-          + (f" for PR #{args.pr}" if args.pr else "") + f"; its outputs are in {args.output}")
-    return EXIT_OK
-
-
-# --- experiment ---------------------------------------------------------------------------------
-
-def parse_sets(values: list[str]) -> dict[str, str]:
-    """`--set` values as {[FILE:]KEY: VALUE}; one value may hold several, space-separated (a matrix
-    entry such as "train.lr=0.02 train.epochs=10")."""
-    sets: dict[str, str] = {}
-    for value in values:
-        for item in value.split():
-            key, equals, setting = item.partition("=")
-            if not equals or not key:
-                raise MlopsCiError(f"--set {item!r}: expected [FILE:]KEY=VALUE, e.g. train.lr=0.02")
-            sets[key] = setting
-    if not sets:
-        raise MlopsCiError("--set: give at least one KEY=VALUE")
-    return sets
-
-
-def shown_metrics(shown: dict[str, Any]) -> list[dict[str, Any]]:
-    """`dvc metrics show --json` as [{"path", "name", "value"}], numbers only (unreadable files skipped)."""
-    rows = []
-    for revision in shown.values():
-        for path, entry in sorted(((revision or {}).get("data") or {}).items()):
-            for name, value in _flatten(entry.get("data") or {}).items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    rows.append({"path": path, "name": name.rstrip("."), "value": value})
-    return rows
+    return train(repo, args)
 
 
 def run_experiment(args: argparse.Namespace) -> int:
-    """Handler of `mlops-ci train experiment`."""
-    repo = _pipeline(args.repo)
+    """Handler of `mlops-ci train experiment`: the experiment's name is checked before it runs."""
+    repo = pipeline_folder(args.repo)
     sets = parse_sets(args.set)
-    if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
+    if tracked(args):
         check_experiment_name(repo)
-    name = args.name or experiments.label(sets)
-    dvc_args = [*(f"--set-param={key}={value}" for key, value in sets.items()),
-                *(["--name", args.name] if args.name else []), *args.targets]
-    stages, _ = reproduce(repo, ("exp", "run"), dvc_args)
-    if stages is None:
-        return EXIT_REFUSED
-    metrics = shown_metrics(run_dvc(repo, "metrics", "show")[0])
-    result: dict[str, Any] = {}
-    if os.environ.get("MLFLOW_TRACKING_URI") and args.track_command:
-        result = track(repo, args.track_command, args.pr or None, registering=False)
-    document = {"name": name, "params": sets, "metrics": metrics, "run_id": result.get("run_id"),
-                "stages_ran": _ran(stages)}
-    slug = experiments.slug(sets)
-    out = Path(args.out_dir) / f"{slug}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    gha.set_output("slug", slug)
-    gha.set_output("result", str(out.resolve()))
-    rows = [f"| {md_escape(row['name'])} | {row['value']} |" for row in metrics]
-    gha.append_summary("\n".join([f"### experiment `{name}`", "", "| metric | value |", "|---|---:|", *rows])
-                       + "\n")
-    print(f"experiment {name}: {len(document['stages_ran'])} stage(s) ran, {len(metrics)} metric(s) in {out}")
-    return EXIT_OK
+    return one_experiment(repo, sets, args)
 
 
-def train_summary(gpus: list[str], stages: dict[str, str], result: dict[str, Any], remote: bool) -> str:
-    """The train job's summary: hardware, what each stage did, what was registered."""
-    icons = {"ran": "🏋️ ran", "restored": "♻️ restored from the run-cache", "unchanged": "✔️ unchanged"}
-    lines = ["### train", "", f"**GPUs:** {'; '.join(gpus) if gpus else 'none seen: trained on the CPU'}  ",
-             "**DVC remote:** "
-             + ("pulled from and pushed to (run-cache included)" if remote else "none configured"), ""]
-    if stages:
-        lines += ["| stage | outcome |", "|---|---|"]
-        lines += [f"| {stage} | {icons[outcome]} |" for stage, outcome in sorted(stages.items())]
-    else:   # DVC names no stage when the whole pipeline is up to date
-        lines.append(NOTHING_RAN)
-    if result:
-        lines += ["", f"**MLflow run:** `{result.get('run_id')}` · **model:** `{result.get('model_name')}` "
-                      f"version **{result.get('model_version')}**"]
-    return "\n".join(lines) + "\n"
-
+# --- the command ------------------------------------------------------------------------------------
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `mlops-ci train plan|run|reuse|experiment` to the CLI."""

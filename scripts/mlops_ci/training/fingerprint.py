@@ -24,13 +24,14 @@ import hashlib
 import json
 import posixpath
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from mlops_ci.core.errors import MlopsCiError
+from mlops_ci.core.proc import git, git_output
 
-FINGERPRINT_TAG = "mlops_ci.fingerprint"
 SCHEME = "mlops-ci-fingerprint/1"   # change it when what goes in changes: old tags then match nothing
 _UNSUPPORTED = ("foreach", "matrix", "do", "wdir")
 
@@ -124,3 +125,26 @@ def fingerprint(dvc_yaml: str, read: Callable[[str], str | None],
     canonical = json.dumps({"scheme": SCHEME, "stages": inputs}, sort_keys=True, separators=(",", ":"),
                            default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def pipeline_fingerprint(repo: Path, rev: str = "HEAD") -> str:
+    """The fingerprint of the pipeline of `repo` (a DVC project folder) as commit `rev` has it; ""
+    (and why, printed) when it has none: no git, no committed dvc.yaml, or a feature the fingerprint
+    does not follow. Without one the pipeline trains and its version carries no fingerprint."""
+
+    def read(path: str) -> str | None:
+        return git_output(repo, "show", f"{rev}:{prefix}{path}")
+
+    def object_id(path: str) -> str | None:
+        found = git_output(repo, "rev-parse", "--verify", "--quiet", f"{rev}:{prefix}{path}")
+        return (found or "").strip() or None
+
+    try:
+        prefix = git(repo, "rev-parse", "--show-prefix")
+        dvc_yaml = read("dvc.yaml")
+        if dvc_yaml is None:
+            raise NotFingerprintable(f"no dvc.yaml committed at {rev}")
+        return fingerprint(dvc_yaml, read, object_id)
+    except MlopsCiError as why:
+        print(f"train: no pipeline fingerprint: {why}")
+        return ""

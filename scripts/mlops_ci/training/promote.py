@@ -44,18 +44,11 @@ retries; the message names the server and what was not done).
 from __future__ import annotations
 
 import argparse
-import csv
-import getpass
-import io
-import operator
 import os
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import yaml
 
@@ -63,171 +56,19 @@ from mlops_ci.core import gha
 from mlops_ci.report import command as report
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, repo_path
-from mlops_ci.clients.mlflow import (COMMIT_TAG, COPY_TAG, PR_TAG, ROLLBACK_REASON_TAG, ROLLED_BACK, STATUS_TAG,
-                               TAG_PREFIX, Registry, rollback_reason)
+from mlops_ci.clients.mlflow import Registry
 from mlops_ci.core.text import md_escape
-from mlops_ci.training.command import version_tags
+from mlops_ci.registry.champion import actor, copy_champion, crown, now, promotion_tags
+from mlops_ci.registry.tags import (COMMIT_TAG, COPIED_FROM_TAG, DEFAULT_ALIAS, FAILED, GATES_TAG,
+                                    MERGED_AT_TAG, PASSED, PR_TAG, PREVIOUS_CHAMPION_TAG, PROMOTED_AT_TAG,
+                                    PROMOTED_BY_TAG, ROLLED_BACK, VALIDATED_AT_TAG, VALIDATION_REASON_TAG,
+                                    VALIDATION_STATUS_TAG, pr_tag, recorded_reason, rollback_reason,
+                                    rollback_tags)
+from mlops_ci.training.gates import Gate, GateResult, check_metric_gate, gates_text, mcnemar_gate, parse_gate
+from mlops_ci.training.promotion_outcome import (ALREADY, NOTHING, PROMOTED, REFUSED, SUPERSEDED, Outcome,
+                                                 code_span, outcome_markdown)
 
-DEFAULT_ALIAS = "champion"
 DEFAULT_PREDICTIONS = "eval/predictions.csv"
-DEFAULT_ALPHA = 0.05
-CONVERGE_ROUNDS = 5
-
-STATUS, PASSED, FAILED = STATUS_TAG, "passed", "failed"
-GATES, REASON = f"{TAG_PREFIX}gates", f"{TAG_PREFIX}validation_reason"
-VALIDATED_AT = f"{TAG_PREFIX}validated_at"
-MERGED_AT, PREVIOUS = f"{TAG_PREFIX}merged_at", f"{TAG_PREFIX}previous_champion"
-PROMOTED_AT, PROMOTED_BY = f"{TAG_PREFIX}promoted_at", f"{TAG_PREFIX}promoted_by"
-RUN_URL, SOURCE = f"{TAG_PREFIX}promotion_run_url", COPY_TAG
-ROLLBACK_TAGS = (ROLLBACK_REASON_TAG, *(f"{TAG_PREFIX}{name}" for name in
-                                       ("rolled_back_at", "rolled_back_by", "rolled_back_to")))
-
-def rollback_tags(reason: str, to: str, stamp: str, who: str) -> dict[str, str]:
-    """The record of a version rolled back (with STATUS rolled_back, written in the caller's order)."""
-    return dict(zip(ROLLBACK_TAGS, (reason, stamp, who, to)))
-
-
-def recorded_reason(text: str) -> str:
-    """A --reason as it is recorded on a version: one line, not empty."""
-    reason = " ".join(text.split())
-    if not reason:
-        raise MlopsCiError("--reason: say why (it is recorded on the version)")
-    return reason
-
-
-# Outcomes of `promote`.
-PROMOTED, ALREADY, SUPERSEDED, REFUSED, NOTHING = "promoted", "already", "superseded", "refused", "nothing"
-SKIPPED = "skipped"  # a gate that could not apply (no champion, no predictions): not a refusal
-
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_THRESHOLD = re.compile(rf"^(?P<metric>[^\s<>=:]+)\s*(?P<op>>=|<=|==|>|<)\s*(?P<value>{_NUMBER})$")
-_NO_REGRESS = re.compile(rf"^(?P<metric>[^\s<>=:]+):no-regress(?::(?P<value>{_NUMBER}))?$")
-_MCNEMAR = re.compile(rf"^mcnemar(?::(?P<value>{_NUMBER}))?$")
-_OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge, "<=": operator.le, "==": operator.eq, ">": operator.gt, "<": operator.lt}
-
-
-# --- gates: pure --------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Gate:
-    """One gate: kind threshold (metric op value), no-regress (metric, tolerance) or mcnemar (alpha)."""
-
-    text: str
-    kind: str
-    metric: str = ""
-    op: str = ""
-    value: float = 0.0
-
-
-@dataclass(frozen=True)
-class GateResult:
-    """A gate's verdict: passed, failed or skipped, and why."""
-
-    gate: str
-    status: str
-    detail: str
-
-
-def parse_gate(text: str, where: str = "--gate") -> Gate:
-    """A gate expression; MlopsCiError (exit 2) naming the accepted forms when it is none of them."""
-    clean = text.strip()
-    if match := _THRESHOLD.match(clean):
-        return Gate(clean, "threshold", match["metric"], match["op"], float(match["value"]))
-    if match := _NO_REGRESS.match(clean):
-        return Gate(clean, "no-regress", match["metric"], value=float(match["value"] or 0))
-    if match := _MCNEMAR.match(clean):
-        alpha = float(match["value"] or DEFAULT_ALPHA)
-        if not 0 < alpha < 1:
-            raise MlopsCiError(f"gate {clean!r}: the significance level must be between 0 and 1", where=where)
-        return Gate(clean, "mcnemar", value=alpha)
-    raise MlopsCiError(f"gate {clean!r}: expected METRIC>=VALUE (or <=, >, <, ==), "
-                       "METRIC:no-regress[:TOLERANCE] or mcnemar[:ALPHA]", where=where)
-
-
-def check_metric_gate(gate: Gate, metrics: dict[str, float], champion: dict[str, float] | None,
-                      lower_is_better: bool) -> GateResult:
-    """A threshold or no-regress gate on the version's metrics (`champion`: None when there is none)."""
-    value = metrics.get(gate.metric)
-    if value is None:
-        return GateResult(gate.text, FAILED, f"the version's run did not log {gate.metric}"
-                          + _prefixed_hint(gate.metric, metrics))
-    if gate.kind == "threshold":
-        passed = _OPERATORS[gate.op](value, gate.value)
-        return GateResult(gate.text, PASSED if passed else FAILED, f"{gate.metric} = {value:g}")
-    if champion is None:
-        return GateResult(gate.text, SKIPPED, "no champion to compare with")
-    if gate.metric not in champion:
-        return GateResult(gate.text, SKIPPED, f"the champion's run did not log {gate.metric}")
-    best = champion[gate.metric]
-    change = value - best
-    passed = change <= gate.value if lower_is_better else -change <= gate.value
-    return GateResult(gate.text, PASSED if passed else FAILED,
-                      f"{value:g} vs champion {best:g} ({change:+g}, tolerance {gate.value:g})")
-
-
-def _prefixed_hint(metric: str, metrics: dict[str, float]) -> str:
-    """Name the file-prefixed keys a gate on a bare name probably meant (several metrics files)."""
-    found = sorted(key for key in metrics if key.endswith(f".{metric}"))
-    return f" (it logged {', '.join(found)}: with several metrics files, gates name <file stem>.<key>)" \
-        if found else ""
-
-
-def read_predictions(text: str) -> dict[str, tuple[str, str]]:
-    """index -> (label, prediction) from a predictions CSV (columns index, label, prediction)."""
-    rows = csv.DictReader(io.StringIO(text))
-    if not {"index", "label", "prediction"} <= set(rows.fieldnames or ()):
-        raise ValueError("expected columns index, label, prediction")
-    return {row["index"]: (row["label"], row["prediction"]) for row in rows}
-
-
-def mcnemar_gate(gate: Gate, candidate: str | None, champion: str | None) -> GateResult:
-    """Exact McNemar test on the discordant pairs of two predictions CSVs of the same evaluation set:
-    failed when the champion is right significantly more often where the two disagree."""
-    if champion is None:
-        return GateResult(gate.text, SKIPPED, "no champion, or it logged no per-example predictions")
-    if candidate is None:
-        return GateResult(gate.text, SKIPPED, "this version logged no per-example predictions")
-    try:
-        ours, theirs = read_predictions(candidate), read_predictions(champion)
-    except (ValueError, csv.Error) as error:
-        return GateResult(gate.text, SKIPPED, f"unreadable predictions: {error}")
-    if ours.keys() != theirs.keys() or any(ours[key][0] != theirs[key][0] for key in ours):
-        return GateResult(gate.text, SKIPPED, "not the same evaluation set (indices or labels differ)")
-    only_ours = sum(1 for key, (label, guess) in ours.items() if guess == label != theirs[key][1])
-    only_theirs = sum(1 for key, (label, guess) in ours.items() if theirs[key][1] == label != guess)
-    if only_ours + only_theirs == 0:
-        return GateResult(gate.text, PASSED, "no disagreements on the evaluation set")
-    try:
-        from scipy.stats import binomtest  # pylint: disable=import-outside-toplevel  # only this gate needs it
-    except ImportError as error:
-        raise MlopsCiError(f"gate {gate.text}: needs scipy (pip install scipy)") from error
-
-    p_value = binomtest(only_theirs, only_ours + only_theirs, 0.5, alternative="greater").pvalue
-    detail = (f"only this version right on {only_ours}, only the champion on {only_theirs} "
-              f"(p = {p_value:.3g}, alpha {gate.value:g})")
-    return GateResult(gate.text, FAILED if p_value < gate.value else PASSED, detail)
-
-
-def gates_text(results: Sequence[GateResult]) -> str:
-    """Every gate's result on one line each, for the version's mlops_ci.gates tag."""
-    return "\n".join(f"{result.status}: {result.gate} ({result.detail})" for result in results) or "no gates"
-
-
-def merge_time(version: Any) -> datetime:
-    """When the version's PR was merged (its mlops_ci.merged_at tag); the epoch when unknown."""
-    try:
-        moment = datetime.fromisoformat((version.tags or {}).get(MERGED_AT, ""))
-    except ValueError:
-        return datetime.fromtimestamp(0, timezone.utc)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def newest_merge(versions: Sequence[Any]) -> str | None:
-    """The version merged last (then the highest number) among `versions`; None when empty."""
-    if not versions:
-        return None
-    return str(max(versions, key=lambda version: (merge_time(version), int(version.version))).version)
 
 
 def pick_merged_pull(pulls: Sequence[dict[str, Any]], sha: str, branch: str) -> dict[str, Any] | None:
@@ -235,16 +76,6 @@ def pick_merged_pull(pulls: Sequence[dict[str, Any]], sha: str, branch: str) -> 
     merged = [pull for pull in pulls if pull.get("merged_at") and pull["base"]["ref"] == branch]
     exact = [pull for pull in merged if pull.get("merge_commit_sha") == sha]
     return max(exact or merged, key=lambda pull: pull["merged_at"]) if merged else None
-
-
-def now() -> str:
-    """The current UTC time, ISO 8601 with microseconds (orders racing promotions)."""
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def actor() -> str:
-    """Who promotes: the GitHub actor inside Actions, else the local user."""
-    return os.environ.get("GITHUB_ACTOR") or getpass.getuser()
 
 
 # --- config -------------------------------------------------------------------------------------
@@ -299,44 +130,13 @@ def load_promotion(option: str | None) -> PromotionConfig:
 
 # --- promote ------------------------------------------------------------------------------------
 
-@dataclass
-class Outcome:  # pylint: disable=too-many-instance-attributes  # what the summary and outputs show
-    """What `promote` did, for the printed line, the outputs and the PR comment."""
-
-    status: str
-    model: str = ""
-    version: str = ""
-    alias: str = DEFAULT_ALIAS
-    champion: str | None = None      # the alias's version afterwards
-    previous: str | None = None      # the alias's version before
-    pr: int | None = None
-    why: str = ""
-    results: list[GateResult] = field(default_factory=list)
-
-    @property
-    def promoted(self) -> bool:
-        """True when the version is the champion now."""
-        return self.status in (PROMOTED, ALREADY)
-
-    def line(self) -> str:
-        """One line saying what happened."""
-        name = f"{self.model} version {self.version}" + (f" (PR #{self.pr})" if self.pr else "")
-        where = f"{self.model}@{self.alias}"
-        if self.status == PROMOTED:
-            was = f"version {self.previous}" if self.previous else "none"
-            counts = {status: sum(1 for result in self.results if result.status == status)
-                      for status in (PASSED, SKIPPED)}
-            gates = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
-            return f"{name} is now {where} (was {was}); gates: {gates or 'none configured'}"
-        if self.status == ALREADY:
-            return f"{name} is already {where}: nothing changed"
-        if self.status == SUPERSEDED:
-            return (f"{name} passed its gates, but version {self.champion} (merged later) stays {where}; "
-                    "both are recorded")
-        if self.status == REFUSED:
-            kept = f"version {self.champion}" if self.champion else "unset"
-            return f"{name} refused: {self.why}; {where} is still {kept}"
-        return f"{self.why}: nothing to promote"
+def versions_of_pr(registry: Registry, model: str | None, pr: str) -> list[Any]:
+    """Versions (of `model`, or of any model) trained (tag mlops_ci.pr) or reused (tag mlops_ci.pr.N)
+    for PR `pr`, oldest first; copies left out."""
+    found = {(version.name, int(version.version)): version
+             for tag, value in ((PR_TAG, pr), (pr_tag(pr), "true"))
+             for version in registry.versions_tagged(model, tag, value)}
+    return [version for _, version in sorted(found.items()) if COPIED_FROM_TAG not in (version.tags or {})]
 
 
 def find_candidate(registry: Registry, model: str | None, selector: tuple[str, str]) -> Any | None:
@@ -346,9 +146,9 @@ def find_candidate(registry: Registry, model: str | None, selector: tuple[str, s
     if kind == "version":
         return registry.version(str(model), value)
     tag = PR_TAG if kind == "pr" else COMMIT_TAG
-    found = (registry.versions_of_pr(model, value) if kind == "pr" else
-             [version for version in registry.versions_tagged(model, tag, value)
-              if SOURCE not in (version.tags or {})])   # copies made by --copy-to carry the tags too
+    found = (versions_of_pr(registry, model, value) if kind == "pr" else
+             [version for version in registry.versions_tagged(model, tag, value)   # copies made by --copy-to
+              if COPIED_FROM_TAG not in (version.tags or {})])                   # carry the tags too
     names = sorted({version.name for version in found})
     if len(names) > 1:
         raise MlopsCiError(f"versions of several models carry {tag}={value} ({', '.join(names)}): "
@@ -374,25 +174,6 @@ def check_gates(registry: Registry, candidate: Any, champion: Any | None, gates:
     return results
 
 
-def converge(registry: Registry, model: str, alias: str) -> str | None:
-    """Point `alias` at the passed version merged last and check it stayed there (another promotion
-    may race this one; each re-reads after writing, so the last writer leaves the right champion)."""
-    for _ in range(CONVERGE_ROUNDS):
-        target = newest_merge(registry.versions_tagged(model, STATUS, PASSED))
-        current = registry.alias_version(model, alias)
-        if target is None or current == target:
-            return current
-        registry.set_alias(model, alias, target)
-    raise MlopsCiError(f"{model}@{alias} kept moving under concurrent promotions: rerun", where=registry.uri)
-
-
-def promotion_tags() -> dict[str, str]:
-    """promoted_at, promoted_by and, inside Actions, the workflow run that promoted."""
-    tags = {PROMOTED_AT: now(), PROMOTED_BY: actor()}
-    run_url = version_tags(dict(os.environ), None).get("mlops_ci.run_url")
-    return {**tags, RUN_URL: run_url} if run_url else tags
-
-
 def promote(registry: Registry, candidate: Any, gates: Sequence[Gate], alias: str, *,  # pylint: disable=too-many-arguments
             settings: tuple[report.Config, str], merged_at: str | None) -> Outcome:
     """Gate `candidate` against the current champion and, when every gate passed, make it the champion."""
@@ -401,83 +182,29 @@ def promote(registry: Registry, candidate: Any, gates: Sequence[Gate], alias: st
     current = registry.alias_version(name, alias)
     outcome = Outcome(ALREADY, name, number, alias, current, current, pr)
     if current == number:
-        if PROMOTED_AT not in tags:   # a run killed after moving the alias: finish its record
+        if PROMOTED_AT_TAG not in tags:   # a run killed after moving the alias: finish its record
             registry.set_tags(name, number, promotion_tags())
         return outcome
-    if tags.get(STATUS) == ROLLED_BACK:
+    if tags.get(VALIDATION_STATUS_TAG) == ROLLED_BACK:
         outcome.status = REFUSED
         outcome.why = f"it was rolled back ({rollback_reason(tags)})"
         return outcome
     champion = registry.version(name, current) if current else None
     outcome.results = check_gates(registry, candidate, champion, gates, settings)
     failed = [result for result in outcome.results if result.status == FAILED]
-    record = {GATES: gates_text(outcome.results), VALIDATED_AT: now()}
+    record = {GATES_TAG: gates_text(outcome.results), VALIDATED_AT_TAG: now()}
     if failed:
         outcome.status, outcome.why = REFUSED, f"gate {failed[0].gate} failed: {failed[0].detail}"
-        registry.set_tags(name, number, {**record, STATUS: FAILED, REASON: outcome.why})
+        registry.set_tags(name, number, {**record, VALIDATION_STATUS_TAG: FAILED,
+                                         VALIDATION_REASON_TAG: outcome.why})
         return outcome
-    record.update({STATUS: PASSED, REASON: f"all {len(gates)} gate(s) passed", PREVIOUS: current or "none"})
-    if merged_at or MERGED_AT not in tags:
-        record[MERGED_AT] = merged_at or now()
+    record.update({VALIDATION_STATUS_TAG: PASSED, VALIDATION_REASON_TAG: f"all {len(gates)} gate(s) passed",
+                   PREVIOUS_CHAMPION_TAG: current or "none"})
+    if merged_at or MERGED_AT_TAG not in tags:
+        record[MERGED_AT_TAG] = merged_at or now()
     outcome.champion = crown(registry, name, number, alias, record)
     outcome.status = PROMOTED if outcome.champion == number else SUPERSEDED
     return outcome
-
-
-def crown(registry: Registry, name: str, number: str, alias: str, record: dict[str, str]) -> str | None:
-    """Record `record` (a passed verdict: status, reason, previous champion, merged_at) on version
-    `number`, converge `alias` on the passed version merged last and, when that is `number`, stamp the
-    promotion (promoted_at, promoted_by, run URL); the alias's version afterwards."""
-    registry.set_tags(name, number, record)
-    champion = converge(registry, name, alias)
-    if champion == number:
-        registry.set_tags(name, number, promotion_tags())
-    return champion
-
-
-def copy_champion(registry: Registry, model: str, alias: str, destination: str) -> tuple[str, str]:
-    """Make `destination`@alias a copy of `model`@alias as it is now (read last, so that of racing
-    promotions the last writer copies the final champion); each version is copied once.
-    (champion version, copy version)."""
-    champion = str(registry.alias_version(model, alias))
-    source = f"{model}/{champion}"
-    copies = registry.versions_tagged(destination, SOURCE, source)
-    copy = copies[-1] if copies else registry.copy_version(model, champion, destination)
-    if not copies:
-        registry.set_tags(destination, str(copy.version), {SOURCE: source})
-    if registry.alias_version(destination, alias) != str(copy.version):
-        registry.set_alias(destination, alias, str(copy.version))
-    return champion, str(copy.version)
-
-
-# --- reporting ----------------------------------------------------------------------------------
-
-_HEADLINES = {PROMOTED: "✅ promoted", ALREADY: "✅ already the champion",
-              SUPERSEDED: "⏭️ passed, not promoted",
-              REFUSED: "⛔ refused", NOTHING: "💤 nothing to promote"}
-_ICONS = {PASSED: "✅ passed", FAILED: "❌ failed", SKIPPED: "➖ skipped"}
-
-
-def _code(text: str) -> str:
-    """A code span when the text cannot break out of one, else escaped Markdown."""
-    return f"`{text}`" if "`" not in text and text.isprintable() else md_escape(text)
-
-
-def outcome_markdown(outcome: Outcome, tracking_uri: str) -> str:
-    """The job summary and the merged PR's comment."""
-    lines = [f"### mlops-ci promotion: {_HEADLINES[outcome.status]}", "", md_escape(outcome.line())]
-    if outcome.model and outcome.status != NOTHING:
-        champion = f"version {outcome.champion}" if outcome.champion else "unset"
-        lines += ["", f"**Model:** {_code(outcome.model)} · **{md_escape(outcome.alias)}:** {champion} · "
-                      f"**URI:** {_code(f'models:/{outcome.model}@{outcome.alias}')}"]
-        if tracking_uri.startswith(("http://", "https://")):
-            lines[-1] += (f" · [in the registry]({tracking_uri.rstrip('/')}/#/models/{quote(outcome.model)}"
-                          f"/versions/{outcome.version})")
-    if outcome.results:
-        lines += ["", "| gate | result | detail |", "|---|---|---|"]
-        lines += [f"| {_code(result.gate)} | {_ICONS[result.status]} | {md_escape(result.detail)} |"
-                  for result in outcome.results]
-    return "\n".join(lines) + "\n"
 
 
 def finish(outcome: Outcome, args: argparse.Namespace) -> int:
@@ -566,7 +293,7 @@ def run_rollback(args: argparse.Namespace) -> int:
         current = registry.alias_version(model, alias)
         if current is None:
             raise MlopsCiError(f"{model} has no {alias}: nothing to roll back", where=registry.uri)
-        target = args.to or registry.version(model, current).tags.get(PREVIOUS, "none")
+        target = args.to or registry.version(model, current).tags.get(PREVIOUS_CHAMPION_TAG, "none")
         if target == "none":
             raise MlopsCiError(f"{model} version {current} records no previous {alias}: pass --to VERSION",
                                where=registry.uri)
@@ -576,7 +303,8 @@ def run_rollback(args: argparse.Namespace) -> int:
         registry.version(model, target)   # it must exist before anything changes
         stamp, who = now(), actor()
         # Marked first: a racing promotion then no longer counts the bad version as passed.
-        registry.set_tags(model, current, {STATUS: ROLLED_BACK, **rollback_tags(reason, target, stamp, who)})
+        registry.set_tags(model, current, {VALIDATION_STATUS_TAG: ROLLED_BACK,
+                                           **rollback_tags(reason, target, stamp, who)})
         # No concurrency group serialises us with promotions (GitHub drops a pending run): re-read
         # before and after writing, so a promotion that finished meanwhile is never silently undone.
         moved = registry.alias_version(model, alias)
@@ -588,12 +316,13 @@ def run_rollback(args: argparse.Namespace) -> int:
                                f"finished): version {current} is marked rolled back, but the {alias} is "
                                f"left at {moved}; rerun the rollback to restore version {target}",
                                where=registry.uri)
-        registry.set_tags(model, target, {STATUS: PASSED, PREVIOUS: current,
-                                          PROMOTED_AT: stamp, PROMOTED_BY: who,
-                                          REASON: f"restored by rollback from version {current}: {reason}"})
+        registry.set_tags(model, target, {
+            VALIDATION_STATUS_TAG: PASSED, PREVIOUS_CHAMPION_TAG: current, PROMOTED_AT_TAG: stamp,
+            PROMOTED_BY_TAG: who,
+            VALIDATION_REASON_TAG: f"restored by rollback from version {current}: {reason}"})
     line = f"rollback: {model}@{alias} is version {target} again (was {current}): {reason}"
     print(line, flush=True)
-    gha.append_summary(f"### mlops-ci rollback: ↩️ {_code(model)} version {target} is the {alias}\n\n"
+    gha.append_summary(f"### mlops-ci rollback: ↩️ {code_span(model)} version {target} is the {alias}\n\n"
                        f"{md_escape(line)}\n")
     for name, value in {"model-name": model, "model-version": target,
                         "model-uri": f"models:/{model}@{alias}"}.items():

@@ -10,7 +10,8 @@ from mlflow.tracking import MlflowClient
 
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.clients import mlflow as registry
-from mlops_ci.clients.mlflow import PR_TAG, NotFound, Registry
+from mlops_ci.clients.mlflow import NotFound, Registry
+from mlops_ci.registry.tags import PR_TAG
 from mlops_ci.local.services import free_port
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from conftest import registered_model
 from mlops_ci.monitoring import canary
-from mlops_ci.monitoring.canary import (ABORT, FRACTION_TAG, HOLD, PROMOTE, STEP, VERSION_TAG, Move, next_move,
-                             parse_steps)
+from mlops_ci.monitoring.canary import ABORT, HOLD, PROMOTE, STEP, Move, next_move, parse_steps
+from mlops_ci.registry.tags import CANARY_FRACTION_TAG, CANARY_VERSION_TAG
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from test_serve import register_iris, start_server
@@ -103,7 +103,7 @@ class FakeRegistry:
     def routing(self) -> tuple[str | None, str | None]:
         """Which version serves the ids below the canary fraction, and which the others."""
         champion = self.aliases.get("champion")
-        running = float(self.tags.get(FRACTION_TAG, 0)) > 0 and "challenger" in self.aliases
+        running = float(self.tags.get(CANARY_FRACTION_TAG, 0)) > 0 and "challenger" in self.aliases
         return (self.aliases["challenger"] if running else champion), champion
 
     def snapshot(self) -> tuple:
@@ -121,7 +121,7 @@ def started(fraction: float = 0.05) -> FakeRegistry:
 
 def test_start_refuses_the_champion_another_canary_and_a_rolled_back_version():
     registry = started()
-    assert registry.tags[FRACTION_TAG] == "0.05" and registry.aliases["challenger"] == "2"
+    assert registry.tags[CANARY_FRACTION_TAG] == "0.05" and registry.aliases["challenger"] == "2"
     assert registry.routing() == ("2", "1")
     with pytest.raises(MlopsCiError, match="is the champion already") as error:
         canary.start(registry, MODEL, "1", 0.05)
@@ -217,7 +217,7 @@ def test_step_moves_forward_holds_promotes_and_aborts(tmp_path):
     better = step_args(tmp_path, 0.80, 0.95)
     for fraction in ("0.25", "0.5", "1"):
         move, report = canary.step(registry, better, STEPS)
-        assert (move.action, registry.tags[FRACTION_TAG]) == (STEP, fraction)
+        assert (move.action, registry.tags[CANARY_FRACTION_TAG]) == (STEP, fraction)
         assert report["compare"]["decision"] == "promote" and report["compare"]["rows"]["control"] == 300
     move, _ = canary.step(registry, better, STEPS)
     assert move.action == PROMOTE and registry.aliases == {"champion": "2"}
@@ -225,7 +225,7 @@ def test_step_moves_forward_holds_promotes_and_aborts(tmp_path):
 
     registry = started()
     move, _ = canary.step(registry, step_args(tmp_path, 0.90, 0.90), STEPS)
-    assert (move.action, registry.tags[FRACTION_TAG]) == (HOLD, "0.05")
+    assert (move.action, registry.tags[CANARY_FRACTION_TAG]) == (HOLD, "0.05")
     move, _ = canary.step(registry, step_args(tmp_path, 0.95, 0.60), STEPS)
     assert move.action == ABORT and registry.aliases == {"champion": "1"} and registry.tags == {}
     assert registry.version_tags["2"]["mlops_ci.rollback_reason"].startswith("compare said rollback: ")
@@ -239,7 +239,7 @@ def test_step_holds_while_an_arm_has_no_rows_of_its_version(tmp_path):
     args.treatment = log(tmp_path / "t.jsonl", 0.95, "3")
     move, report = canary.step(registry, args, STEPS)
     assert move.action == HOLD and "treatment: no labelled rows of version 2" in move.why
-    assert registry.tags[FRACTION_TAG] == "0.05" and report["decision"] == "hold"
+    assert registry.tags[CANARY_FRACTION_TAG] == "0.05" and report["decision"] == "hold"
 
 
 # --- a real MLflow server ---------------------------------------------------------------------------
@@ -256,14 +256,14 @@ def test_the_rollout_on_a_real_registry(registry_model, tmp_path, actions, capsy
     assert main(["canary", "start", "--model", name, "--version", "2"]) == 0
     assert main(["canary", "start", "--model", name, "--version", "3"]) == 1
     model = client.get_registered_model(name)
-    assert model.aliases == {"champion": "1", "challenger": "2"} and model.tags[FRACTION_TAG] == "0.05"
-    assert model.tags[VERSION_TAG] == "2"
+    assert model.aliases == {"champion": "1", "challenger": "2"} and model.tags[CANARY_FRACTION_TAG] == "0.05"
+    assert model.tags[CANARY_VERSION_TAG] == "2"
 
     control, treatment = log(tmp_path / "c.jsonl", 0.8, "1"), log(tmp_path / "t.jsonl", 0.95, "2")
     report = tmp_path / "step.json"
     step = ["canary", "step", "--model", name, "--control", control, "--treatment", treatment]
     assert main([*step, "--json", str(report)]) == 0
-    assert client.get_registered_model(name).tags[FRACTION_TAG] == "0.25"
+    assert client.get_registered_model(name).tags[CANARY_FRACTION_TAG] == "0.25"
     assert json.loads(report.read_text())["action"] == STEP
     assert "⏩ step" in actions.read_text() and "0.05 → 0.25" in actions.read_text()
 

@@ -22,6 +22,7 @@ from mlops_ci.report import command as report
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.local.services import free_port
+from mlops_ci.training.gates import check_metric_gate, mcnemar_gate, parse_gate
 
 from conftest import TEST_REPO, TEST_TOKEN
 
@@ -40,7 +41,7 @@ PREDICTIONS = "eval/predictions.csv"
     ("mcnemar:0.01", "mcnemar", "", "", 0.01),
 ])
 def test_parse_gate(text, kind, metric, op, value):
-    gate = promote.parse_gate(text)
+    gate = parse_gate(text)
     assert (gate.kind, gate.metric, gate.op, gate.value) == (kind, metric, op, value)
 
 
@@ -48,7 +49,7 @@ def test_parse_gate(text, kind, metric, op, value):
                                   "mcnemar:2"])
 def test_bad_gates_are_usage_errors(text):
     with pytest.raises(MlopsCiError, match="gate"):
-        promote.parse_gate(text)
+        parse_gate(text)
 
 
 @pytest.mark.parametrize("gate, metrics, champion, lower, status", [
@@ -64,7 +65,7 @@ def test_bad_gates_are_usage_errors(text):
     ("accuracy:no-regress", {"accuracy": 0.5}, {"loss": 1.0}, False, "skipped"),
 ])
 def test_metric_gates(gate, metrics, champion, lower, status):
-    result = promote.check_metric_gate(promote.parse_gate(gate), metrics, champion, lower)
+    result = check_metric_gate(parse_gate(gate), metrics, champion, lower)
     assert result.status == status, result
     if not metrics:
         assert "did not log accuracy" in result.detail
@@ -74,7 +75,7 @@ def test_gates_name_mlflow_keys_with_several_metrics_files():
     runs = {"new": {"eval.accuracy": 0.91, "train.accuracy": 0.99, "eval.loss": 0.35},
             "old": {"eval.accuracy": 0.95, "train.accuracy": 0.9, "eval.loss": 0.3}}
     registry = SimpleNamespace(run_metrics=runs.__getitem__)
-    gates = [promote.parse_gate(text) for text in ("eval.accuracy>=0.9", "train.accuracy>=0.995",
+    gates = [parse_gate(text) for text in ("eval.accuracy>=0.9", "train.accuracy>=0.995",
                                                    "eval.loss:no-regress:0.01", "accuracy>=0.9")]
     results = promote.check_gates(registry, SimpleNamespace(run_id="new"), SimpleNamespace(run_id="old"), gates,
                                   (report.Config(), "eval/predictions.csv"))
@@ -90,40 +91,27 @@ def predictions(labels, guesses) -> str:
 
 
 def test_mcnemar_gate():
-    gate = promote.parse_gate("mcnemar:0.05")
+    gate = parse_gate("mcnemar:0.05")
     labels = [1] * 40
     good, bad = predictions(labels, [1] * 40), predictions(labels, [1] * 28 + [0] * 12)
-    assert promote.mcnemar_gate(gate, bad, good).status == "failed"      # 0 vs 12 discordant pairs
-    assert promote.mcnemar_gate(gate, good, bad).status == "passed"
-    assert promote.mcnemar_gate(gate, good, good).detail == "no disagreements on the evaluation set"
+    assert mcnemar_gate(gate, bad, good).status == "failed"      # 0 vs 12 discordant pairs
+    assert mcnemar_gate(gate, good, bad).status == "passed"
+    assert mcnemar_gate(gate, good, good).detail == "no disagreements on the evaluation set"
     slightly = predictions(labels, [1] * 39 + [0])
-    assert promote.mcnemar_gate(gate, slightly, good).status == "passed"  # 1 pair is no evidence
+    assert mcnemar_gate(gate, slightly, good).status == "passed"  # 1 pair is no evidence
     other_set = predictions([2] * 40, [2] * 40)
-    assert "not the same evaluation set" in promote.mcnemar_gate(gate, good, other_set).detail
-    assert promote.mcnemar_gate(gate, "a,b\n1,2\n", good).status == "skipped"
-    assert "this version" in promote.mcnemar_gate(gate, None, good).detail
-    assert promote.mcnemar_gate(gate, good, None).status == "skipped"
+    assert "not the same evaluation set" in mcnemar_gate(gate, good, other_set).detail
+    assert mcnemar_gate(gate, "a,b\n1,2\n", good).status == "skipped"
+    assert "this version" in mcnemar_gate(gate, None, good).detail
+    assert mcnemar_gate(gate, good, None).status == "skipped"
 
 
 def test_mcnemar_gate_without_scipy(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.stats", None)
     labels = [1] * 4
     with pytest.raises(MlopsCiError, match="needs scipy"):
-        promote.mcnemar_gate(promote.parse_gate("mcnemar"), predictions(labels, [0] * 4),
+        mcnemar_gate(parse_gate("mcnemar"), predictions(labels, [0] * 4),
                              predictions(labels, labels))
-
-
-def version(number, merged_at=None):
-    return SimpleNamespace(version=number, tags={promote.MERGED_AT: merged_at} if merged_at else {})
-
-
-def test_newest_merge_orders_by_merge_time_then_number():
-    assert promote.newest_merge([]) is None
-    versions = [version("5", "2026-11-26T10:00:00Z"), version("3", "2026-11-26T11:00:00.5+00:00"),
-                version("7"), version("6", "garbage")]
-    assert promote.newest_merge(versions) == "3"
-    assert promote.newest_merge([version("2"), version("4")]) == "4"
-    assert promote.newest_merge([version("2", "2026-11-26T10:00:00"), version("4")]) == "2"
 
 
 def pull(number, base="main", merged_at="2026-11-26T10:00:00Z", sha=None):

@@ -16,9 +16,11 @@ from conftest import read_outputs
 from mlops_ci.training import experiments
 from mlops_ci.training import naming
 from mlops_ci.training import command as train
+from mlops_ci.training import experiment, run
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.proc import git
+from mlops_ci.training.fingerprint import pipeline_fingerprint
 from mlops_ci.training.promote import find_candidate
 from mlops_ci.clients.mlflow import Registry
 
@@ -140,17 +142,11 @@ def test_stage_outcomes_from_a_repro_log():
     log = ("Running stage 'prepare':\n> python prepare.py\n"
            "Stage 'train' is cached - skipping run, checking out outputs\n"
            "Stage 'evaluate' didn't change, skipping\n")
-    assert train.stage_outcomes(log) == {"prepare": "ran", "train": "restored", "evaluate": "unchanged"}
+    assert run.stage_outcomes(log) == {"prepare": "ran", "train": "restored", "evaluate": "unchanged"}
 
 
-def test_version_tags_and_track_env():
-    env = {"GITHUB_SHA": "abc", "GITHUB_HEAD_REF": "feature/x", "GITHUB_SERVER_URL": "https://gh",
-           "GITHUB_REPOSITORY": "acme/digits", "GITHUB_RUN_ID": "42"}
-    assert train.version_tags(env, "7", "f00d") == {
-        "mlops_ci.commit": "abc", "mlops_ci.branch": "feature/x", "mlops_ci.pr": "7", "mlops_ci.pr.7": "true",
-        "mlops_ci.fingerprint": "f00d", "mlops_ci.run_url": "https://gh/acme/digits/actions/runs/42"}
-    assert train.version_tags({"GITHUB_REF_NAME": "main"}, None) == {"mlops_ci.branch": "main"}
-    assert train.track_env({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5"}, "7", Path("o.json")) == {
+def test_track_env():
+    assert run.track_env({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5"}, "7", Path("o.json")) == {
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
         "MLOPS_CI_TRACK_OUTPUT": "o.json", "MLOPS_CI_PR_NUMBER": "7"}
 
@@ -181,7 +177,7 @@ def test_a_repro_naming_no_stage_says_the_pipeline_was_up_to_date(pipeline_repo,
     del venv_path
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    monkeypatch.setattr(train, "reproduce", lambda *args: ({}, True))
+    monkeypatch.setattr(run, "reproduce", lambda *args: ({}, True))
     assert main(["train", "run", "--repo", str(pipeline_repo)]) == 0
     assert "train: no stage ran: dvc repro found the pipeline up to date; model" in capsys.readouterr().out
     assert "| stage |" not in summary.read_text() and "No stage ran" in summary.read_text()
@@ -227,33 +223,33 @@ def test_failed_repro_is_a_failed_gate(pipeline_repo, monkeypatch, capsys, venv_
 
 def test_gpus_seen(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert train.gpus_seen() == []
+    assert run.gpus_seen() == []
     fake = tmp_path / "nvidia-smi"
     fake.write_text("#!/bin/sh\necho 'NVIDIA H100, 81559 MiB, 570.1'\n")
     fake.chmod(0o755)
-    assert train.gpus_seen() == ["NVIDIA H100, 81559 MiB, 570.1"]
+    assert run.gpus_seen() == ["NVIDIA H100, 81559 MiB, 570.1"]
 
 
 def test_summary_lists_stages_and_the_version():
-    text = train.train_summary(["GPU"], {"a": "ran", "b": "restored"}, {"run_id": "r", "model_name": "m",
+    text = run.train_summary(["GPU"], {"a": "ran", "b": "restored"}, {"run_id": "r", "model_name": "m",
                                                                          "model_version": "3"}, True)
     assert "| a | 🏋️ ran |" in text and "♻️ restored" in text and "version **3**" in text
     assert json.dumps(text)
 
 
 def test_parse_sets():
-    assert train.parse_sets(["fit.lr=0.2 fit.epochs=3", "params.yaml:seed=1"]) == {
+    assert experiment.parse_sets(["fit.lr=0.2 fit.epochs=3", "params.yaml:seed=1"]) == {
         "fit.lr": "0.2", "fit.epochs": "3", "params.yaml:seed": "1"}
     for bad in (["fit.lr"], ["=1"], [" "]):
         with pytest.raises(MlopsCiError, match="--set"):
-            train.parse_sets(bad)
+            experiment.parse_sets(bad)
 
 
 def test_shown_metrics_keeps_numbers_and_skips_unreadable_files():
     shown = {"": {"data": {"metrics.json": {"data": {"accuracy": 0.9, "per_class": {"0": 0.8},
                                                      "note": "x", "ok": True}},
                            "missing.json": {"error": {"type": "FileNotFoundError"}}}}}
-    assert train.shown_metrics(shown) == [{"path": "metrics.json", "name": "accuracy", "value": 0.9},
+    assert experiment.shown_metrics(shown) == [{"path": "metrics.json", "name": "accuracy", "value": 0.9},
                                           {"path": "metrics.json", "name": "per_class.0", "value": 0.8}]
 
 
@@ -378,23 +374,23 @@ def test_plan_refuses_names_against_the_base_branchs_conventions(pipeline_repo, 
 
 
 def test_pipeline_fingerprint_of_a_real_repo(pipeline_repo):
-    develop = train.pipeline_fingerprint(pipeline_repo)
+    develop = pipeline_fingerprint(pipeline_repo)
     git(pipeline_repo, "checkout", "--quiet", "-b", "feature/x")
     (pipeline_repo / "README.md").write_text("docs\n")
     (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.1\nunused: 1\n")
     git(pipeline_repo, "commit", "--quiet", "-am", "docs and an unused param")
-    assert train.pipeline_fingerprint(pipeline_repo) == develop
+    assert pipeline_fingerprint(pipeline_repo) == develop
     (pipeline_repo / "fit.py").write_text((pipeline_repo / "fit.py").read_text() + "# changed\n")
     git(pipeline_repo, "commit", "--quiet", "-am", "code")
-    assert train.pipeline_fingerprint(pipeline_repo) != develop
-    assert train.pipeline_fingerprint(pipeline_repo, "develop") == develop
+    assert pipeline_fingerprint(pipeline_repo) != develop
+    assert pipeline_fingerprint(pipeline_repo, "develop") == develop
 
 
 def test_no_fingerprint_without_git_or_a_committed_dvc_yaml(tmp_path, capsys):
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
-    assert train.pipeline_fingerprint(tmp_path) == ""
+    assert pipeline_fingerprint(tmp_path) == ""
     git(tmp_path, "init", "--quiet")
-    assert train.pipeline_fingerprint(tmp_path) == ""
+    assert pipeline_fingerprint(tmp_path) == ""
     assert "no dvc.yaml committed at HEAD" in capsys.readouterr().out
 
 
