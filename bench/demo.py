@@ -1,4 +1,4 @@
-"""Benchmark: the README's first command, `mlops-ci demo`: its story's time per step, and in all.
+"""Benchmark: the README's first command, the demo: its story's time per step, and in all.
 
     python bench/demo.py [--repeat N]
 
@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# README Benchmarks, bench/local_overhead.py's demo row measured 2026-11-26 (whole demo; the story then
-# ran against one MLflow server and GitHub stand-in the demo started once).
+# docs/contributing/benchmarks.md, bench/local_overhead.py's demo row measured 2026-11-26 (whole demo;
+# the story then ran against one MLflow server and GitHub stand-in the demo started once).
 BEFORE_WHOLE_S = 239.6
 STORY_TARGET_S = 360.0
 _STEP = re.compile(r"^\| (?P<title>[^|]+?) \| \| (?P<mark>[^|]+?) \| (?P<seconds>[\d.]+) s \|$", re.MULTILINE)

@@ -3,7 +3,7 @@
 `mlops-ci init` makes the project; a random forest on scikit-learn's wine data replaces the
 scaffold's model (nested params, metrics in two files, a confusion-matrix plot: the files under
 tests/projects/wine-forest/, copied over the scaffold as a team would edit it); develop and main are
-seeded as init prints. Then, through `mlops-ci local pr ...` only, as the README tells a new user:
+seeded as init prints. Then, through `mlops-ci local pr ...` only, as docs/users/tutorial.md tells:
 a feature PR into develop that changes a param (trains, comments), a docs-only PR (no training),
 both merged, the release PR develop -> main (reuses the version, no training), merged: the push to
 main makes the version trained for the feature PR the champion. Each step's wall time is printed

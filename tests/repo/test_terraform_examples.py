@@ -1,4 +1,4 @@
-"""The Terraform examples under docs/terraform are formatted and valid (where Terraform and the
+"""The Terraform examples under docs/admins/terraform are formatted and valid (where Terraform and the
 AWS provider are installed: offline, from a local plugin mirror)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "docs" / "terraform"
+EXAMPLES = ROOT / "docs" / "admins" / "terraform"
 PLUGIN_DIR = Path(os.environ.get("MLOPS_CI_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 
 pytestmark = pytest.mark.skipif(shutil.which("terraform") is None or not PLUGIN_DIR.is_dir(),

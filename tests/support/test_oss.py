@@ -1,5 +1,6 @@
-"""The OSS stand-in (virtual-hosted requests only), and README's Alibaba Cloud OSS settings for DVC and
-MLflow run against it: read from README, so the documented lines are the tested ones."""
+"""The OSS stand-in (virtual-hosted requests only), and the admins' guide's Alibaba Cloud OSS settings
+for DVC and MLflow run against it: read from docs/admins/object-store.md, so the documented lines are
+the tested ones."""
 # pylint: disable=missing-function-docstring  # test names say what they check
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from testing import oss as oss_module
 from mlops_ci.local import services
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTION = "### Alibaba Cloud OSS as the object store"
+DOCUMENT = ROOT / "docs" / "admins" / "object-store.md"
+SECTION = "## Alibaba Cloud OSS as the object store"
 DOCUMENTED_ENDPOINT = "https://s3.oss-cn-hangzhou.aliyuncs.com"
 BUCKET = "acme-ml"
 CONFIG_PATH = ".dvc/oss-aws-config"
@@ -36,8 +38,8 @@ for argv in json.loads(sys.argv[1]):
 
 
 def documented() -> tuple[list[list[str]], str, dict[str, str]]:
-    """README's OSS section: (the dvc commands, the AWS config file, the MLflow environment)."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """The OSS section: (the dvc commands, the AWS config file, the MLflow environment)."""
+    text = DOCUMENT.read_text(encoding="utf-8")
     section = re.split(r"\n#{2,3} ", text.split(f"{SECTION}\n", 1)[1], maxsplit=1)[0]
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
     lines = [line.strip() for language, block in blocks if language == "bash" for line in block.splitlines()]
@@ -67,7 +69,7 @@ def test_path_style_refusal_is_osss_error():
     assert "<Code>SecondLevelDomainForbidden</Code>" in body and "virtual hosted style" in body
 
 
-def test_readme_documents_endpoint_region_and_virtual_addressing_for_dvc_and_mlflow(tmp_path):
+def test_the_guide_documents_endpoint_region_and_virtual_addressing_for_dvc_and_mlflow(tmp_path):
     commands, config, environment = documented()
     assert commands == [
         ["dvc", "remote", "add", "-d", "storage", f"s3://{BUCKET}/dvc/churn"],

@@ -57,7 +57,7 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def mlflow_metrics(files: Sequence[Path]) -> dict[str, float]:
     """The numbers in the DVC metrics ``files`` as MLflow metrics, named by mlops-ci's metric-name
-    contract (its README, "Metric names") so the report's champion column and the promotion gates
+    contract (its docs/users/metrics.md) so the report's champion column and the promotion gates
     find them: the dotted key with one metrics file, ``<file stem>.<dotted key>`` with several."""
     prefixed = len(files) > 1
     return {f"{path.stem}.{key}" if prefixed else key: value for path in files

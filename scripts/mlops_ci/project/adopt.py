@@ -9,7 +9,7 @@ actions pinned by SHA) are never touched.
 
 Dry run by default: prints each change as FILE:LINE: old -> new. --write writes them. A rerun with
 the same arguments changes nothing. The release process runs it to keep our workflows calling our
-actions at the tag being released (see docs/releasing.md).
+actions at the tag being released (see docs/admins/releasing.md).
 """
 
 from __future__ import annotations

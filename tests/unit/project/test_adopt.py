@@ -82,9 +82,9 @@ def test_write_adopts_everything_once(copy, capsys):
     assert all(path == copy for key, path in refs.local_repository_map(workflows, copy, "ml-ci").items()
                if key.startswith("acme/ml-ci@"))
     # The generated reference follows the adopted names: still fresh.
-    current = (copy / "docs" / "reference.md").read_text()
+    current = (copy / reference.DEFAULT_OUT).read_text()
     assert "`uses: acme/ml-ci/actions/lint@v2.0.0`" in current
-    assert reference.render(current, reference.generate(copy), "docs/reference.md") == current
+    assert reference.render(current, reference.generate(copy), str(reference.DEFAULT_OUT)) == current
     # Idempotent: a second run finds nothing to change.
     after = snapshot(copy)
     assert main(["adopt", "--org", "acme", "--name", "ml-ci", "--ref", "v2.0.0", "--write", str(copy)]) == 0

@@ -1,5 +1,5 @@
-"""`mlops-ci reference`: docs/reference.md is generated from the workflow and action YAML, and the
-check fails while it (or the README's link to it) is out of date."""
+"""`mlops-ci reference`: docs/reference/workflows-and-actions.md is generated from the workflow and
+action YAML, and the check fails while it (or the README's link to it) is out of date."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def fixture_checkout(tmp_path: Path) -> Path:
     (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\njobs: {}\n")
     (tmp_path / "actions" / "thing").mkdir(parents=True)
     (tmp_path / "actions" / "thing" / "action.yml").write_text(ACTION)
-    (tmp_path / "README.md").write_text("See [the reference](docs/reference.md).\n")
+    (tmp_path / "README.md").write_text("See [the reference](docs/reference/workflows-and-actions.md).\n")
     return tmp_path
 
 
@@ -97,7 +97,7 @@ def test_generated_tables_show_inputs_secrets_outputs(checkout):
 def test_writes_then_check_passes_and_a_rerun_writes_nothing(checkout, capsys):
     assert reference_cmd(checkout, "--check") == 1  # no file yet
     assert reference_cmd(checkout) == 0
-    out = checkout / "docs" / "reference.md"
+    out = checkout / reference.DEFAULT_OUT
     assert out.read_text().startswith(reference.HEADER)
     assert reference_cmd(checkout, "--check") == 0
     capsys.readouterr()
@@ -107,7 +107,7 @@ def test_writes_then_check_passes_and_a_rerun_writes_nothing(checkout, capsys):
 
 def test_a_changed_input_makes_the_check_fail_naming_the_file(checkout, capsys):
     assert reference_cmd(checkout) == 0
-    out = checkout / "docs" / "reference.md"
+    out = checkout / reference.DEFAULT_OUT
     out.write_text("# Our intro, kept\n\n" + out.read_text().split("\n\n", 2)[2] + "\nOur footer, kept.\n")
     assert reference_cmd(checkout, "--check") == 0
     action = checkout / "actions" / "thing" / "action.yml"
@@ -124,7 +124,7 @@ def test_readme_must_link_the_reference(checkout, capsys):
     (checkout / "README.md").write_text("No link here.\n")
     capsys.readouterr()
     assert reference_cmd(checkout) == 0
-    assert "README.md: does not link docs/reference.md" in capsys.readouterr().err
+    assert "README.md: does not link docs/reference/workflows-and-actions.md" in capsys.readouterr().err
     assert reference_cmd(checkout, "--check") == 1
 
 
@@ -136,7 +136,8 @@ def test_out_outside_the_checkout_is_linked_by_name(checkout, tmp_path_factory):
 
 
 @pytest.mark.parametrize(("setup", "expected"), [
-    (lambda c: (c / "docs").mkdir() or (c / "docs" / "reference.md").write_text("# hand-written\n"),
+    (lambda c: (c / "docs" / "reference").mkdir(parents=True)
+     or (c / reference.DEFAULT_OUT).write_text("# hand-written\n"),
      "no reference markers"),
     (lambda c: (c / "actions" / "thing" / "action.yml").write_text("name: x\n  bad: [\n"), "malformed YAML"),
     (lambda c: (c / "actions" / "thing" / "action.yml").write_text("- a list\n"), "expected a mapping"),
@@ -149,8 +150,9 @@ def test_input_errors_exit_2(checkout, capsys, setup, expected):
 
 
 def test_this_repository_reference_is_fresh():
-    """The freshness gate: docs/reference.md matches our YAML and README.md links it."""
-    assert reference_cmd(ROOT, "--check") == 0, "run `mlops-ci reference` and link docs/reference.md from README.md"
+    """The freshness gate: docs/reference/workflows-and-actions.md matches our YAML and README.md links it."""
+    assert reference_cmd(ROOT, "--check") == 0, \
+        "run `mlops-ci reference` and link docs/reference/workflows-and-actions.md from README.md"
 
 
 def test_every_workflow_and_action_of_this_repository_is_listed():

@@ -53,7 +53,7 @@ def _reusable(uses: str) -> dict:
 
 def test_every_template_maps_every_secret_its_reusable_workflow_declares():
     # Secrets are not inherited: one a reusable workflow declares but the caller does not map is
-    # silently empty there (e.g. MLflow basic auth, which docs/admins.md recommends).
+    # silently empty there (e.g. MLflow basic auth, which docs/admins/index.md recommends).
     for template in templates.template_files(ROOT):
         for job_id, job in _template(template.name)["jobs"].items():
             if "uses" not in job:
