@@ -4,7 +4,7 @@
 
 For each revision pair, a scratch clone of REPO (git only: no DVC cache, no remote pulled, the state
 of a hosted runner) with HEAD checked out goes through the report's own collection and parsing
-(`report.collect_dvc`, `report.build_report`); the rows it would show are compared with
+(`report.sources.collect_dvc`, `report.command.build_report`); the rows it would show are compared with
 `dvc diff BASE HEAD`, `dvc metrics diff BASE HEAD --all` and `dvc params diff BASE HEAD` run in the
 same clone. Printed per pair: every row (report vs DVC, `!` where they disagree; --quiet: only the
 disagreements) and the count of disagreements. Exit 0 when there are none, 1 when there are some,
@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 # pylint: disable=wrong-import-position
 from mlops_ci.report import command as report  # noqa: E402
 from mlops_ci.report import data as report_data  # noqa: E402
+from mlops_ci.report import sources  # noqa: E402
 from mlops_ci.core.errors import MlopsCiError  # noqa: E402
-from mlops_ci.core.proc import git  # noqa: E402
+from mlops_ci.core.proc import git, run_dvc  # noqa: E402
 
 Row = tuple[str, str, str, str]   # (kind, row, the report's value, DVC's value)
 
@@ -77,9 +78,9 @@ def check_pair(source: Path, base: str, head: str, scratch: Path) -> list[Row]:
     git(scratch, "clone", "--quiet", "--no-checkout", str(source), clone.name)
     git(clone, "checkout", "--quiet", "--detach", git(source, "rev-parse", f"{head}^{{commit}}"))
     base_sha = git(source, "rev-parse", f"{base}^{{commit}}")
-    outputs, _ = report.collect_dvc(clone, base_sha)
+    outputs, _ = sources.collect_dvc(clone, base_sha)
     built = report.build_report(base_sha, outputs)
-    truth = {key: report.run_dvc(clone, *args)[0] for key, args in {
+    truth = {key: run_dvc(clone, *args)[0] for key, args in {
         "data": ("diff", base_sha, "HEAD"), "metrics": ("metrics", "diff", base_sha, "HEAD", "--all"),
         "params": ("params", "diff", base_sha, "HEAD")}.items()}
     ours_metrics = {f"{row.path}:{row.name}": f"{_key(row.base)} -> {_key(row.new)}" for row in built.metrics}

@@ -198,3 +198,13 @@ class Registry:
                             self._client.copy_model_version, f"models:/{name}/{version}", destination)
         self.writes += 1
         return copied
+
+    # -- reads of `mlops-ci report` ------------------------------------------------------------------
+
+    def version_by_alias(self, name: str, alias: str) -> Any:
+        """The model version under `alias` (NotFound when the model or the alias does not exist)."""
+        return self._call(f"reading {name}@{alias}", self._client.get_model_version_by_alias, name, alias)
+
+    def run_experiment(self, run_id: str) -> str:
+        """The id of the experiment that run `run_id` belongs to."""
+        return self._call(f"reading run {run_id}", self._client.get_run, run_id).info.experiment_id

@@ -44,46 +44,35 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import re
 import sys
-import tempfile
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
 from mlops_ci.core import gha
-from mlops_ci.report import render as report_render
-from mlops_ci.training.experiments import Experiment, load_experiments
-from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER, mlflow_key, name_direction
-from mlops_ci.clients.mlflow import bounded_mlflow_retries
 from mlops_ci.core.errors import EXIT_OK, MlopsCiError
 from mlops_ci.core.markers import BODY_LIMIT
-from mlops_ci.core.proc import git, run_dvc
-from mlops_ci.report.data import (BASE, CHANGE_KINDS, NEW, DataGroup, parse_data_diff, read_tracked,
-                                  trained_revision)
+from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER, name_direction
+from mlops_ci.registry.tags import DEFAULT_ALIAS
+from mlops_ci.report.compare import compare, with_directions
+from mlops_ci.report.data import BASE, CHANGE_KINDS, NEW, parse_data_diff
+from mlops_ci.report.dvc import parse_metrics_diff, parse_params_diff, parse_plots_diff
+from mlops_ci.report.markdown import verdict_text
+from mlops_ci.report.records import (BETTER, NOT_APPLICABLE, WORSE, Champion, ClassTable, ConfusionPlot,
+                                     CurvePlot, ImagePlot, Plot, Report, Verdict)
+from mlops_ci.report.render import render
+from mlops_ci.report.sources import check_repo, collect_dvc, fetch_mlflow, mlflow_links
+from mlops_ci.training.experiments import Experiment, load_experiments
 
 DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
-from mlops_ci.registry.tags import DEFAULT_ALIAS  # pylint: disable=wrong-import-position
-WORKSPACE = "workspace"
-# Outcomes of one comparison (and "noted": an informational value changed, shown but not judged).
-BETTER, WORSE, SAME = "better", "worse", "same"
-# Verdict results beyond better/worse/mixed/unchanged.
-NOT_APPLICABLE = "n/a"        # nothing to compare with (no MLflow, no --model, no common metric)
-NO_CHAMPION = "none"          # the model has no version under the alias yet
-UNAVAILABLE = "unavailable"   # MLflow could not be asked
-# A confusion matrix's predicted field, by name (DVC's docs put it on x or on y, depending on the page).
-_PREDICTED = re.compile(r"pred", re.IGNORECASE)
 
 
-# --- records ------------------------------------------------------------------------------------
+# --- config -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Config:  # pylint: disable=too-many-instance-attributes
@@ -113,165 +102,6 @@ class Config:  # pylint: disable=too-many-instance-attributes
         """Whether a smaller value of metric `name` (in file `path`) is an improvement."""
         return self.direction(name, path) == LOWER
 
-
-@dataclass(frozen=True)
-class MetricRow:  # pylint: disable=too-many-instance-attributes
-    """One metric: base and workspace values from DVC, the champion's from MLflow, and the outcomes
-    (better/worse/same, None when not comparable) against each."""
-
-    path: str
-    name: str
-    base: Any
-    new: Any
-    champion: Any = None
-    lower_is_better: bool = False
-    informational: bool = False
-    key: str = ""                    # the MLflow metric key (mlops_ci.metric_names)
-    vs_base: str | None = None
-    vs_champion: str | None = None
-
-    @property
-    def change(self) -> float | None:
-        """new - base when both are numbers."""
-        return difference(self.base, self.new)
-
-    @property
-    def champion_change(self) -> float | None:
-        """new - champion when both are numbers."""
-        return difference(self.champion, self.new)
-
-
-@dataclass(frozen=True)
-class ParamRow:
-    """A parameter whose value differs from the base (None: absent on that side)."""
-
-    path: str
-    name: str
-    base: Any
-    new: Any
-
-
-@dataclass(frozen=True)
-class Series:
-    """One revision's line of a curve."""
-
-    rev: str
-    role: str                                   # BASE or NEW
-    points: tuple[tuple[float, float], ...]
-
-
-@dataclass(frozen=True)
-class CurvePlot:  # pylint: disable=too-many-instance-attributes
-    """A line plot (x and y numeric), one per y field, one series per revision."""
-
-    name: str
-    title: str
-    x: str
-    y: str
-    series: tuple[Series, ...]
-    lower_is_better: bool = False
-    informational: bool = False
-    kind: str = "curve"
-
-
-@dataclass(frozen=True)
-class ConfusionPlot:
-    """Counts of (actual, predicted) pairs per revision role."""
-
-    name: str
-    title: str
-    actual: str
-    predicted: str
-    labels: tuple[str, ...]
-    counts: Mapping[str, Mapping[tuple[str, str], int]]
-    kind: str = "confusion"
-
-
-@dataclass(frozen=True)
-class ClassTable:  # pylint: disable=too-many-instance-attributes
-    """A bar plot over categories (per-class scores): every numeric column per category and role."""
-
-    name: str
-    title: str
-    key: str
-    columns: tuple[str, ...]
-    rows: Mapping[str, Mapping[str, Mapping[str, float]]]   # role -> category -> column -> value
-    lower_is_better: tuple[bool, ...] = ()
-    informational: tuple[bool, ...] = ()
-    kind: str = "table"
-
-
-@dataclass(frozen=True)
-class ImagePlot:
-    """An image plot (PNG, SVG): shown as a link to the workflow artifacts."""
-
-    name: str
-    revisions: tuple[str, ...]
-    kind: str = "image"
-
-
-@dataclass(frozen=True)
-class OtherPlot:
-    """A vega plot this report cannot draw (named only)."""
-
-    name: str
-    title: str
-    kind: str = "other"
-
-
-Plot = CurvePlot | ConfusionPlot | ClassTable | ImagePlot | OtherPlot
-
-
-@dataclass(frozen=True)
-class Champion:
-    """The model version under the alias, and its run's metrics."""
-
-    status: str                       # "ok", NOT_APPLICABLE, NO_CHAMPION or UNAVAILABLE
-    model: str | None = None
-    alias: str = DEFAULT_ALIAS
-    version: str | None = None
-    run_id: str | None = None
-    metrics: Mapping[str, float] = field(default_factory=dict)
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome against one reference: better, worse, mixed, unchanged, or why there is none."""
-
-    result: str
-    better: int = 0
-    worse: int = 0
-    same: int = 0
-    reason: str = ""
-
-    @property
-    def compared(self) -> int:
-        """How many metrics were compared."""
-        return self.better + self.worse + self.same
-
-
-@dataclass(frozen=True)
-class Report:  # pylint: disable=too-many-instance-attributes
-    """Everything the Markdown and the JSON are made of."""
-
-    base: str
-    metrics: tuple[MetricRow, ...]
-    vs_base: Verdict
-    vs_champion: Verdict
-    champion: Champion
-    config: Config = Config()
-    params: tuple[ParamRow, ...] = ()
-    data: tuple[DataGroup, ...] = ()
-    plots: tuple[Plot, ...] = ()
-    links: Mapping[str, str | None] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-    commit: str | None = None
-    base_commit: str | None = None
-    experiments: tuple[Experiment, ...] = ()
-
-
-# --- config -------------------------------------------------------------------------------------
 
 _INT_KEYS = {"precision": (0, 12), "max_points": (2, 1000), "max_files": (0, 10_000),
              "max_chars": (1000, BODY_LIMIT)}
@@ -368,280 +198,7 @@ def load_config(option: str | None, repo: Path) -> Config:
     return parse_config(text, str(path))
 
 
-# --- DVC JSON -> records ------------------------------------------------------------------------
-
-def is_number(value: Any) -> bool:
-    """A finite int or float (bool is not a number here)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def difference(old: Any, new: Any) -> float | None:
-    """new - old for two numbers (rounded off float noise), else None."""
-    if not (is_number(old) and is_number(new)):
-        return None
-    delta = new - old
-    return delta if isinstance(delta, int) else round(delta, 12)
-
-
-def parse_metrics_diff(data: Mapping[str, Any]) -> list[MetricRow]:
-    """`dvc metrics diff BASE --all --json`: {path: {name: {"old", "new", "diff"?}}} -> rows by path, name."""
-    rows = []
-    for path, metrics in data.items():
-        if not isinstance(metrics, dict):
-            continue
-        for name, values in metrics.items():
-            if isinstance(values, dict):
-                rows.append(MetricRow(path, name, values.get("old"), values.get("new")))
-    return sorted(rows, key=lambda row: (row.path, row.name))
-
-
-def parse_params_diff(data: Mapping[str, Any]) -> list[ParamRow]:
-    """`dvc params diff BASE --json`: {path: {name: {"old", "new", "diff"?}}} -> the changed params."""
-    rows = []
-    for path, params in data.items():
-        if not isinstance(params, dict):
-            continue
-        for name, values in params.items():
-            if isinstance(values, dict) and values.get("old") != values.get("new"):
-                rows.append(ParamRow(path, name, values.get("old"), values.get("new")))
-    return sorted(rows, key=lambda row: (row.path, row.name))
-
-
-def _encodings(spec: Any, found: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
-    """The first x and y encodings (with a field) anywhere in a vega-lite spec."""
-    found = {} if found is None else found
-    if isinstance(spec, dict):
-        encoding = spec.get("encoding")
-        if isinstance(encoding, dict):
-            for axis in ("x", "y"):
-                channel = encoding.get(axis)
-                if axis not in found and isinstance(channel, dict) and "field" in channel:
-                    found[axis] = channel
-        for key, value in spec.items():
-            if key != "data":
-                _encodings(value, found)
-    elif isinstance(spec, list):
-        for item in spec:
-            _encodings(item, found)
-    return found
-
-
-def _number(value: Any) -> float | None:
-    if is_number(value):
-        return float(value)
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _role(rev: Any) -> str:
-    return NEW if rev == WORKSPACE else BASE
-
-
-def _label_key(label: str) -> tuple[int, float, str]:
-    number = _number(label)
-    return (0, number, label) if number is not None else (1, 0.0, label)
-
-
-def _title(content: Mapping[str, Any], name: str) -> str:
-    title = content.get("title")
-    if isinstance(title, dict):
-        title = title.get("text")
-    return str(title) if isinstance(title, str) and title else name
-
-
-def _curves(name: str, title: str, x: str, y: str, values: list[dict[str, Any]]) -> list[CurvePlot]:
-    lines: dict[str, dict[str, list[tuple[float, float]]]] = {}
-    files = {row.get("filename") for row in values} - {None}
-    for row in values:
-        field_name = str(row.get("field", y))
-        if len(files) > 1:
-            field_name = f"{row.get('filename')}: {field_name}"
-        point = (_number(row.get(x)), _number(row.get(y)))
-        if point[0] is not None and point[1] is not None:
-            lines.setdefault(field_name, {}).setdefault(str(row.get("rev", WORKSPACE)), []).append(point)
-    plots = []
-    for field_name, by_rev in lines.items():
-        series = sorted((Series(rev, _role(rev), tuple(sorted(points))) for rev, points in by_rev.items()),
-                        key=lambda item: item.role)
-        plots.append(CurvePlot(name, title, x, field_name, tuple(series)))
-    return plots
-
-
-def confusion_axes(x: str, y: str) -> tuple[str, str]:
-    """(actual, predicted) of a confusion plot's x and y fields: the field named like a prediction
-    is the predicted one; without one, y is actual (rows), as in DVC's confusion template."""
-    if _PREDICTED.search(y) and not _PREDICTED.search(x):
-        return x, y
-    return y, x
-
-
-def _confusion(name: str, title: str, actual: str, predicted: str,
-               values: list[dict[str, Any]]) -> ConfusionPlot:
-    counts: dict[str, dict[tuple[str, str], int]] = {}
-    labels: set[str] = set()
-    for row in values:
-        pair = (str(row.get(actual)), str(row.get(predicted)))
-        labels.update(pair)
-        cells = counts.setdefault(_role(row.get("rev", WORKSPACE)), {})
-        cells[pair] = cells.get(pair, 0) + 1
-    return ConfusionPlot(name, title, actual, predicted, tuple(sorted(labels, key=_label_key)), counts)
-
-
-_NOT_COLUMNS = {"rev", "filename", "field", "step", "dvc_inferred_y_value"}
-
-
-def _class_table(name: str, title: str, key: str, values: list[dict[str, Any]]) -> ClassTable:
-    columns: list[str] = []
-    rows: dict[str, dict[str, dict[str, float]]] = {}
-    for row in values:
-        numbers = {column: _number(value) for column, value in row.items()
-                   if column not in _NOT_COLUMNS and column != key}
-        numbers = {column: value for column, value in numbers.items() if value is not None}
-        columns.extend(column for column in numbers if column not in columns)
-        rows.setdefault(_role(row.get("rev", WORKSPACE)), {})[str(row.get(key))] = numbers
-    return ClassTable(name, title, key, tuple(columns), rows)
-
-
-def _vega_plots(name: str, content: Mapping[str, Any]) -> list[Plot]:
-    values = (content.get("data") or {}).get("values") or []
-    values = [row for row in values if isinstance(row, dict)]
-    title = _title(content, name)
-    encodings = _encodings(content)
-    x, y = encodings.get("x", {}), encodings.get("y", {})
-    numeric = {"quantitative", "temporal"}
-    if not values or "field" not in x or "field" not in y:
-        return [OtherPlot(name, title)]
-    if x.get("type") in numeric and y.get("type") in numeric:
-        return list(_curves(name, title, x["field"], y["field"], values)) or [OtherPlot(name, title)]
-    if x.get("type") not in numeric and y.get("type") not in numeric:
-        return [_confusion(name, title, *confusion_axes(x["field"], y["field"]), values)]
-    key = x["field"] if x.get("type") not in numeric else y["field"]
-    return [_class_table(name, title, key, values)]
-
-
-def parse_plots_diff(data: Mapping[str, Any]) -> tuple[list[Plot], list[str]]:
-    """`dvc plots diff BASE --json` -> plot records, and one line per plot DVC could not load."""
-    plots: list[Plot] = []
-    for name, items in (data.get("data") or {}).items():
-        images: list[str] = []
-        for item in items if isinstance(items, list) else ():
-            if not isinstance(item, dict):
-                continue
-            if item.get("type") == "image":
-                images.extend(str(rev) for rev in item.get("revisions") or ())
-            elif item.get("type") == "vega" and isinstance(item.get("content"), dict):
-                plots.extend(_vega_plots(name, item["content"]))
-        if images:
-            plots.append(ImagePlot(name, tuple(dict.fromkeys(images))))
-    problems: dict[str, list[str]] = {}
-    for error in data.get("errors") or ():
-        if isinstance(error, dict):
-            # DVC leaves out what it does not know (a definition error has no rev): never print None.
-            source = error.get("source") or error.get("name")
-            reason = error.get("msg") or error.get("type") or "could not be loaded"
-            revs = problems.setdefault(f"{source}: {reason}" if source else str(reason), [])
-            if error.get("rev"):
-                revs.append(str(error["rev"]))
-    notes = [f"dvc plots: {what}" + (f" ({', '.join(revs)})" if revs else "")
-             for what, revs in problems.items()]
-    return plots, notes
-
-
-# --- comparisons --------------------------------------------------------------------------------
-
-def outcome(reference: Any, value: Any, lower_is_better: bool, precision: int,
-            informational: bool = False) -> str | None:
-    """BETTER, WORSE, SAME (a change that rounds to zero at `precision`) or NOTED (an informational
-    value changed); None if not comparable."""
-    delta = difference(reference, value)
-    return None if delta is None else report_render.judge(delta, lower_is_better, precision, informational)
-
-
-def verdict(outcomes: list[str | None], reason: str = "no metric on both sides") -> Verdict:
-    """Better (only improvements), worse (only regressions), mixed, unchanged or n/a (none compared)."""
-    better, worse, same = (outcomes.count(kind) for kind in (BETTER, WORSE, SAME))
-    if better and worse:
-        result = "mixed"
-    elif better:
-        result = BETTER
-    elif worse:
-        result = WORSE
-    elif same:
-        result = "unchanged"
-    else:
-        return Verdict(NOT_APPLICABLE, reason=reason)
-    return Verdict(result, better, worse, same)
-
-
-def compare(rows: list[MetricRow], champion: Champion,
-            config: Config) -> tuple[list[MetricRow], Verdict, Verdict]:
-    """Rows with directions, champion values (matched by MLflow key) and outcomes; the verdicts
-    against base and champion, informational metrics left out of both."""
-    compared = []
-    paths = {row.path for row in rows}
-    for row in rows:
-        key = mlflow_key(row.path, row.name, paths)
-        direction = config.direction(row.name, row.path, key)
-        row = replace(row, lower_is_better=direction == LOWER, informational=direction == INFO, key=key,
-                      champion=champion.metrics.get(key) if champion.status == "ok" else None)
-        compared.append(replace(row, vs_base=outcome(row.base, row.new, row.lower_is_better, config.precision,
-                                                     row.informational),
-                                vs_champion=outcome(row.champion, row.new, row.lower_is_better,
-                                                    config.precision, row.informational)))
-    judged = [row for row in compared if not row.informational]
-    vs_base = verdict([row.vs_base for row in judged])
-    if champion.status == "ok":
-        vs_champion = verdict([row.vs_champion for row in judged], "no metric in common with the champion"
-                              + (" (with several metrics files, MLflow keys are <file stem>.<key>)"
-                                 if len(paths) > 1 else ""))
-    else:
-        vs_champion = Verdict(champion.status, reason=champion.message)
-    return compared, vs_base, vs_champion
-
-
-def with_directions(plots: list[Plot], config: Config) -> list[Plot]:
-    """Plots with the lower-is-better flags of their y fields or columns set from the config."""
-    result: list[Plot] = []
-    for plot in plots:
-        if isinstance(plot, CurvePlot):
-            direction = config.direction(plot.y.rsplit(": ", 1)[-1])
-            plot = replace(plot, lower_is_better=direction == LOWER, informational=direction == INFO)
-        elif isinstance(plot, ClassTable):
-            directions = [config.direction(column) for column in plot.columns]
-            plot = replace(plot, lower_is_better=tuple(direction == LOWER for direction in directions),
-                           informational=tuple(direction == INFO for direction in directions))
-        result.append(plot)
-    return result
-
-
-def _segment(text: str) -> str:
-    return quote(str(text), safe="")
-
-
-def _without_credentials(url: str) -> str:
-    """The URL without user:password@ (a comment must never show them)."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def mlflow_links(tracking_uri: str | None, *, experiment_id: str | None = None, run_id: str | None = None,
-                 model: str | None = None, version: str | None = None) -> dict[str, str | None]:
-    """Links into the MLflow UI (only for an http(s) tracking URI)."""
-    links: dict[str, str | None] = {"mlflow_run": None, "model_version": None}
-    if not tracking_uri or not tracking_uri.startswith(("http://", "https://")):
-        return links
-    uri = _without_credentials(tracking_uri.rstrip("/"))
-    if run_id and experiment_id:
-        links["mlflow_run"] = f"{uri}/#/experiments/{_segment(experiment_id)}/runs/{_segment(run_id)}"
-    if model and version:
-        links["model_version"] = f"{uri}/#/models/{_segment(model)}/versions/{_segment(version)}"
-    return links
-
+# --- the report ---------------------------------------------------------------------------------
 
 def build_report(  # pylint: disable=too-many-arguments
         base: str, dvc: Mapping[str, Any], *, config: Config = Config(),
@@ -698,7 +255,7 @@ def to_json(report: Report) -> dict[str, Any]:
     champion = report.champion
     return {
         "verdict": {"base": _verdict_json(report.vs_base), "champion": _verdict_json(report.vs_champion),
-                    "text": report_render.verdict_text(report)},
+                    "text": verdict_text(report)},
         "metrics": [{"path": row.path, "name": row.name, "mlflow_key": row.key, "base": row.base,
                      "new": row.new, "change": row.change, "champion": row.champion,
                      "better": _better(row.vs_base), "champion_change": row.champion_change,
@@ -723,93 +280,6 @@ def to_json(report: Report) -> dict[str, Any]:
         "base": {"rev": report.base, "commit": report.base_commit},
         "commit": report.commit,
     }
-
-
-# --- I/O at the edges: git, dvc, MLflow --------------------------------------------------------
-
-def collect_dvc(repo: Path, base: str) -> tuple[dict[str, Any], list[str]]:
-    """The four DVC JSON outputs (metrics, params and plots: BASE against the workspace; data: BASE
-    against trained_revision), the outputs both revisions record, and DVC's warnings."""
-    new = trained_revision(repo)
-    outputs: dict[str, Any] = {"outs": {BASE: read_tracked(repo, base), NEW: read_tracked(repo, new)}}
-    warnings: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="mlops-ci-plots-") as images:
-        commands = {"metrics": ("metrics", "diff", base, "--all"), "params": ("params", "diff", base),
-                    "data": ("diff", base, new), "plots": ("plots", "diff", base, "-o", images)}
-        # Read-only commands: run side by side (about half the wall time); errors in this order.
-        with ThreadPoolExecutor(max_workers=len(commands)) as pool:
-            futures = {key: pool.submit(run_dvc, repo, *args) for key, args in commands.items()}
-        for key, future in futures.items():
-            outputs[key], notes = future.result()
-            warnings.extend(notes)
-    return outputs, warnings
-
-
-def check_repo(repo: Path, base: str) -> tuple[str, str]:
-    """(HEAD commit, base commit) of a DVC repository; MlopsCiError when it is not one or BASE is unknown."""
-    if not repo.is_dir():
-        raise MlopsCiError("no such directory", where=str(repo))
-    if not (repo / ".dvc").is_dir():
-        raise MlopsCiError("not a DVC repository (no .dvc directory): run `dvc init`, or point --repo at "
-                           "the project root", where=str(repo))
-    head = git(repo, "rev-parse", "HEAD")
-    try:
-        base_commit = git(repo, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
-    except MlopsCiError as error:
-        raise MlopsCiError(f"base revision {base!r} not found (fetch it: actions/checkout with "
-                           "fetch-depth: 0, or git fetch origin BRANCH)", where=str(repo)) from error
-    return head, base_commit
-
-
-def _mlflow_error(error: Exception) -> str:
-    text = " ".join(str(error).split())
-    return text if len(text) <= 200 else text[:200] + "..."
-
-
-def _champion(client: Any, model: str, alias: str, errors: tuple[type[Exception], ...]) -> Champion:
-    """The model version under `alias` and its run's metrics; NO_CHAMPION when there is none,
-    UNAVAILABLE (with the reason as message) when MLflow fails."""
-    try:
-        version = client.get_model_version_by_alias(model, alias)
-        metrics = client.get_run(version.run_id).data.metrics if version.run_id else {}
-        return Champion("ok", model, alias, str(version.version), version.run_id, dict(metrics))
-    except errors as error:
-        code = getattr(error, "error_code", "")
-        missing = code == "INVALID_PARAMETER_VALUE" and "not found" in str(error)   # no such alias
-        if code == "RESOURCE_DOES_NOT_EXIST" or missing:
-            return Champion(NO_CHAMPION, model, alias, message=_mlflow_error(error))
-        return Champion(UNAVAILABLE, model, alias, message=f"MLflow unavailable: {_mlflow_error(error)}")
-
-
-def fetch_mlflow(tracking_uri: str | None, model: str | None, alias: str,
-                 run_id: str | None) -> tuple[Champion, str | None, list[str]]:
-    """(champion, experiment id of --run-id, warnings) from the MLflow server; never raises for the
-    server's sake: an unreachable server makes the champion UNAVAILABLE, with a warning."""
-    if not tracking_uri or (model is None and run_id is None):
-        why = "MLFLOW_TRACKING_URI is not set" if not tracking_uri else "no --model given"
-        return Champion(NOT_APPLICABLE, model, alias, message=why), None, []
-    try:
-        from mlflow.exceptions import MlflowException  # pylint: disable=import-outside-toplevel
-        from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel
-    except ImportError:
-        message = "the mlflow package is not installed (pip install mlflow-skinny)"
-        return Champion(UNAVAILABLE, model, alias, message=message), None, [message]
-    errors = (MlflowException, OSError)
-    warnings: list[str] = []
-    champion = Champion(NOT_APPLICABLE, model, alias, message="no --model given")
-    experiment_id = None
-    with bounded_mlflow_retries():
-        client = MlflowClient(tracking_uri=tracking_uri)
-        if model is not None:
-            champion = _champion(client, model, alias, errors)
-            if champion.status == UNAVAILABLE:
-                warnings.append(f"champion {model}@{alias}: {champion.message}")
-        if run_id is not None and champion.status != UNAVAILABLE:
-            try:
-                experiment_id = client.get_run(run_id).info.experiment_id
-            except errors as error:
-                warnings.append(f"MLflow run {run_id}: {_mlflow_error(error)}")
-    return champion, experiment_id, warnings
 
 
 # --- the command line ---------------------------------------------------------------------------
@@ -844,7 +314,7 @@ def run_report(args: argparse.Namespace) -> int:
                           else ())
     for warning in report.warnings:
         gha.report("warning", warning, title="mlops-ci report")
-    markdown, _ = report_render.render(report)
+    markdown, _ = render(report)
     if args.out:
         _write(args.out, markdown)
     else:
@@ -856,7 +326,7 @@ def run_report(args: argparse.Namespace) -> int:
         gha.set_output("verdict", report.vs_base.result)
         gha.set_output("champion_verdict", report.vs_champion.result)
     if args.out:
-        print(f"report: {report_render.verdict_text(report)}; {len(markdown):,} characters in {args.out}")
+        print(f"report: {verdict_text(report)}; {len(markdown):,} characters in {args.out}")
     return EXIT_OK
 
 

@@ -21,8 +21,14 @@ import pytest
 
 from mlops_ci.report import comment
 from mlops_ci.report import command as report
+from mlops_ci.report import compare
 from mlops_ci.report import data as report_data
+from mlops_ci.report import dvc as report_dvc
+from mlops_ci.report import markdown as report_markdown
+from mlops_ci.report import plots as report_plots
+from mlops_ci.report import records
 from mlops_ci.report import render as report_render
+from mlops_ci.report import sources
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.training.experiments import Experiment
@@ -257,8 +263,8 @@ def synthetic_dvc(metrics: int = 500, plots: int = 20, points: int = 1000, files
     return {"metrics": metrics_diff, "params": params_diff, "data": data_diff, "plots": {"data": data}}
 
 
-def champion(**metrics) -> report.Champion:
-    return report.Champion("ok", "digits", "champion", "3", "run1", metrics)
+def champion(**metrics) -> records.Champion:
+    return records.Champion("ok", "digits", "champion", "3", "run1", metrics)
 
 
 # --- config -------------------------------------------------------------------------------------
@@ -324,7 +330,7 @@ def test_direction(name, path, lower):
 # --- DVC JSON -> records ------------------------------------------------------------------------
 
 def test_parse_metrics_diff():
-    rows = report.parse_metrics_diff(METRICS_DIFF_MIXED | {"bad.json": "oops"})
+    rows = report_dvc.parse_metrics_diff(METRICS_DIFF_MIXED | {"bad.json": "oops"})
     assert [row.name for row in rows] == ["accuracy", "f1", "flag", "name", "nested.a", "precision", "recall",
                                           "val_loss"]
     by_name = {row.name: row for row in rows}
@@ -334,9 +340,9 @@ def test_parse_metrics_diff():
 
 
 def test_parse_params_diff():
-    rows = report.parse_params_diff(PARAMS_DIFF | {"other.yaml": {"a": {"old": 1, "new": 1}, "b": {"old": None,
+    rows = report_dvc.parse_params_diff(PARAMS_DIFF | {"other.yaml": {"a": {"old": 1, "new": 1}, "b": {"old": None,
                                                                                                   "new": "x"}}})
-    assert rows == [report.ParamRow("other.yaml", "b", None, "x"), report.ParamRow("params.yaml", "train.lr", 0.01,
+    assert rows == [records.ParamRow("other.yaml", "b", None, "x"), records.ParamRow("params.yaml", "train.lr", 0.01,
                                                                                    0.02)]
 
 
@@ -386,7 +392,7 @@ def test_parse_data_diff_renames_and_directories_known_only_from_the_records():
 
 
 def test_parse_plots_diff_real_shapes():
-    plots, notes = report.parse_plots_diff(PLOTS_DIFF)
+    plots, notes = report_dvc.parse_plots_diff(PLOTS_DIFF)
     assert notes == []
     kinds = [(plot.kind, plot.name) for plot in plots]
     assert kinds == [("curve", "training_curve"), ("curve", "training_curve"), ("confusion", "confusion_matrix"),
@@ -410,7 +416,7 @@ def test_a_revision_wide_plots_error_names_no_plot():
     # Real `dvc plots diff --json` output when the workspace's dvc.yaml cannot be read.
     errors = {"errors": [{"rev": "workspace", "type": "YAMLSyntaxError",
                           "msg": "unable to read: 'dvc.yaml', YAML file structure is corrupted"}]}
-    assert report.parse_plots_diff(errors)[1] == [
+    assert report_dvc.parse_plots_diff(errors)[1] == [
         "dvc plots: unable to read: 'dvc.yaml', YAML file structure is corrupted (workspace)"]
 
 
@@ -418,21 +424,21 @@ def test_confusion_with_actual_on_x_is_not_swapped():
     item = copy.deepcopy(PLOTS_DIFF["data"]["confusion_matrix"][0])
     item["content"]["spec"]["encoding"] = {"x": {"field": "actual", "type": "nominal"},
                                            "y": {"field": "predicted", "type": "nominal"}}
-    [plot] = report.parse_plots_diff({"data": {"cm": [item]}})[0]
+    [plot] = report_dvc.parse_plots_diff({"data": {"cm": [item]}})[0]
     assert (plot.actual, plot.predicted) == ("actual", "predicted")
     matrix = report.to_json(report.build_report("develop", {"plots": {"data": {"cm": [item]}}}))["plots"][0]
     assert matrix["matrices"]["new"] == [[2, 0, 0], [0, 2, 0], [0, 1, 2]]   # rows actual: one 2 taken for 1
-    assert report.confusion_axes("pred", "label") == ("label", "pred")
-    assert report.confusion_axes("a", "b") == ("b", "a")
+    assert report_dvc.confusion_axes("pred", "label") == ("label", "pred")
+    assert report_dvc.confusion_axes("a", "b") == ("b", "a")
 
 
 def test_plots_errors_without_rev_or_message_print_no_none():
-    _, notes = report.parse_plots_diff({"errors": [{"name": "cm", "type": "DefinitionError"}, {"rev": "develop"}]})
+    _, notes = report_dvc.parse_plots_diff({"errors": [{"name": "cm", "type": "DefinitionError"}, {"rev": "develop"}]})
     assert notes == ["dvc plots: cm: DefinitionError", "dvc plots: could not be loaded (develop)"]
 
 
 def test_parse_plots_diff_errors_and_odd_plots():
-    plots, notes = report.parse_plots_diff(PLOTS_ERRORS)
+    plots, notes = report_dvc.parse_plots_diff(PLOTS_ERRORS)
     assert plots == []
     assert notes == ["dvc plots: plots/training_curve.csv: [Errno 2] No storage files available: "
                      "'plots/training_curve.csv' (workspace, develop)"]
@@ -441,7 +447,7 @@ def test_parse_plots_diff_errors_and_odd_plots():
                                                                       "y": {"field": "y", "type": "quantitative"}},
                                                          "data": {"values": [{"x": "a", "y": "nan"}]}}}],
                     "junk": "not a list", "items": ["x", {"type": "vega", "content": "x"}]}}
-    plots, _ = report.parse_plots_diff(odd)
+    plots, _ = report_dvc.parse_plots_diff(odd)
     assert [(plot.kind, plot.title) for plot in plots] == [("other", "Nothing"), ("other", "nan")]
 
 
@@ -453,7 +459,7 @@ def test_parse_plots_diff_errors_and_odd_plots():
     (None, 0.9, False, None), (0.9, "x", False, None), (True, False, False, None), (float("nan"), 1.0, False, None),
 ])
 def test_outcome(old, new, lower, expected):
-    assert report.outcome(old, new, lower, 4) == expected
+    assert compare.outcome(old, new, lower, 4) == expected
 
 
 @pytest.mark.parametrize("outcomes, result", [
@@ -461,12 +467,12 @@ def test_outcome(old, new, lower, expected):
     (["same", "same"], "unchanged"), ([None], "n/a"), ([], "n/a"),
 ])
 def test_verdict(outcomes, result):
-    assert report.verdict(outcomes).result == result
+    assert compare.verdict(outcomes).result == result
 
 
 def test_compare_against_base_and_champion():
-    rows = report.parse_metrics_diff(METRICS_DIFF_MIXED)
-    metrics, vs_base, vs_champion = report.compare(rows, champion(accuracy=0.99, precision=0.5, val_loss=0.4),
+    rows = report_dvc.parse_metrics_diff(METRICS_DIFF_MIXED)
+    metrics, vs_base, vs_champion = compare.compare(rows, champion(accuracy=0.99, precision=0.5, val_loss=0.4),
                                                    report.Config())
     by_name = {row.name: row for row in metrics}
     assert by_name["val_loss"].lower_is_better and by_name["val_loss"].vs_base == "better"
@@ -475,7 +481,7 @@ def test_compare_against_base_and_champion():
     assert (by_name["accuracy"].vs_champion, by_name["precision"].vs_champion) == ("worse", "better")
     assert (vs_champion.result, vs_champion.better, vs_champion.worse) == ("mixed", 1, 2)
     assert by_name["accuracy"].champion_change == -0.01
-    _, _, unavailable = report.compare(rows, report.Champion("unavailable", message="down"), report.Config())
+    _, _, unavailable = compare.compare(rows, records.Champion("unavailable", message="down"), report.Config())
     assert (unavailable.result, unavailable.reason) == ("unavailable", "down")
 
 
@@ -485,8 +491,8 @@ TWO_FILES = {"metrics/eval.json": {"accuracy": {"old": 0.9, "new": 0.81}, "loss"
 
 
 def test_champion_column_matches_mlflow_keys_per_file():
-    rows = report.parse_metrics_diff(TWO_FILES)
-    metrics, _, vs_champion = report.compare(rows, champion(**{"eval.accuracy": 0.9, "train.accuracy": 0.96,
+    rows = report_dvc.parse_metrics_diff(TWO_FILES)
+    metrics, _, vs_champion = compare.compare(rows, champion(**{"eval.accuracy": 0.9, "train.accuracy": 0.96,
                                                                "eval.loss": 0.3}), report.Config())
     by_key = {row.key: row for row in metrics}
     assert sorted(by_key) == ["eval.accuracy", "eval.loss", "train.accuracy"]
@@ -494,12 +500,12 @@ def test_champion_column_matches_mlflow_keys_per_file():
     assert (by_key["train.accuracy"].champion, by_key["train.accuracy"].vs_champion) == (0.96, "better")
     assert (vs_champion.result, vs_champion.better, vs_champion.worse, vs_champion.same) == ("mixed", 1, 1, 1)
     # A champion that logged bare names (one value for both rows) is not matched to either row.
-    _, _, flat = report.compare(rows, champion(accuracy=0.9, loss=0.3), report.Config())
+    _, _, flat = compare.compare(rows, champion(accuracy=0.9, loss=0.3), report.Config())
     assert flat.result == "n/a" and "<file stem>.<key>" in flat.reason
 
 
 def test_one_metrics_file_keeps_bare_mlflow_keys():
-    metrics, _, vs_champion = report.compare(report.parse_metrics_diff(METRICS_DIFF), champion(accuracy=0.99),
+    metrics, _, vs_champion = compare.compare(report_dvc.parse_metrics_diff(METRICS_DIFF), champion(accuracy=0.99),
                                              report.Config())
     assert {row.key for row in metrics} == {"accuracy", "f1", "precision", "recall"}
     assert (vs_champion.result, vs_champion.compared) == ("worse", 1)
@@ -538,28 +544,28 @@ def test_informational_metrics_show_the_change_but_are_never_judged():
 
 
 def test_an_importance_bar_plot_going_down_is_no_regression():
-    table = report.ClassTable("importance", "Feature importance", "feature", ("importance",),
+    table = records.ClassTable("importance", "Feature importance", "feature", ("importance",),
                               {"new": {"age": {"importance": 0.2}}, "base": {"age": {"importance": 0.4}}})
     item = report.build_report("develop", {})
-    [plot] = report.with_directions([table], report.Config())
-    full, _ = report_render.class_table_levels(item, plot)
+    [plot] = compare.with_directions([table], report.Config())
+    full, _ = report_plots.class_table_levels(item, plot)
     assert "0.2000 (▼-0.2000)" in full and "⚠️" not in full
 
 
 def test_mlflow_links():
-    links = report.mlflow_links("http://mlflow:5000/", experiment_id="1", run_id="abc", model="my model",
+    links = sources.mlflow_links("http://mlflow:5000/", experiment_id="1", run_id="abc", model="my model",
                                 version="3")
     assert links == {"mlflow_run": "http://mlflow:5000/#/experiments/1/runs/abc",
                      "model_version": "http://mlflow:5000/#/models/my%20model/versions/3"}
-    assert report.mlflow_links("https://user:secret@mlflow.example:8443/", model="m", version="1") == {
+    assert sources.mlflow_links("https://user:secret@mlflow.example:8443/", model="m", version="1") == {
         "mlflow_run": None, "model_version": "https://mlflow.example:8443/#/models/m/versions/1"}
-    assert report.mlflow_links("sqlite:///m.db", run_id="abc", experiment_id="1") == {"mlflow_run": None,
+    assert sources.mlflow_links("sqlite:///m.db", run_id="abc", experiment_id="1") == {"mlflow_run": None,
                                                                                       "model_version": None}
 
 
 # --- rendering ----------------------------------------------------------------------------------
 
-def canned_report(**kwargs) -> report.Report:
+def canned_report(**kwargs) -> records.Report:
     return report.build_report("develop", canned_dvc(kwargs.pop("metrics", None)),
                                commit="a" * 40, base_commit="b" * 40, **kwargs)
 
@@ -604,69 +610,69 @@ def test_markdown_directions_and_champion_marks():
     ("unavailable", "⚠️ Champion **unavailable** (MLflow could not be reached)"),
 ])
 def test_markdown_without_a_champion(status, text):
-    markdown, _ = report_render.render(canned_report(champion=report.Champion(status, "digits", message="why")))
+    markdown, _ = report_render.render(canned_report(champion=records.Champion(status, "digits", message="why")))
     assert text in markdown
     assert markdown.count(f"| {'unavailable' if status == 'unavailable' else 'n/a'} |") == 4
 
 
 def test_verdict_phrases():
-    base = report.Verdict("better", 1)
+    base = records.Verdict("better", 1)
     item = canned_report()
-    assert report_render._phrase(base, "x", False) == "better than x (the one metric better)"
-    assert report_render._phrase(report.Verdict("n/a", reason="nothing"), "x", True) == \
+    assert report_markdown._phrase(base, "x", False) == "better than x (the one metric better)"
+    assert report_markdown._phrase(records.Verdict("n/a", reason="nothing"), "x", True) == \
         "❔ **No comparison** with x: nothing"
-    assert report_render.verdict_text(item) == "better than develop (all 4 metrics better); champion: n/a"
-    assert report_render.verdict_text(canned_report(champion=report.Champion("none", "m", message="x"))).endswith(
+    assert report_markdown.verdict_text(item) == "better than develop (all 4 metrics better); champion: n/a"
+    assert report_markdown.verdict_text(canned_report(champion=records.Champion("none", "m", message="x"))).endswith(
         "; no champion yet (m@champion not found)")
-    assert report_render.verdict_text(canned_report(champion=report.Champion("unavailable", "m"))).endswith(
+    assert report_markdown.verdict_text(canned_report(champion=records.Champion("unavailable", "m"))).endswith(
         "; champion unavailable (MLflow could not be reached)")
 
 
 def test_numbers():
-    assert [report_render.number(value, 4) for value in (None, True, 3, 0.5, 1e-6, float("nan"), "a|b", [1])] == [
+    assert [report_markdown.number(value, 4) for value in (None, True, 3, 0.5, 1e-6, float("nan"), "a|b", [1])] == [
         "—", "true", "3", "0.5000", "1e-06", "nan", "a\\|b", "\\[1\\]"]
-    assert [report_render.signed(value, 2) for value in (3, 0.5, -0.001)] == ["+3", "+0.50", "-0.001"]
-    assert report_render.change_cell("a", "b", None, None, 4) == "changed"
-    assert report_render.change_cell("a", "a", None, None, 4) == "—"
-    assert report_render.change_cell(0, 1, 1, "better", 4) == "▲ +1 ✅"
-    assert report_render.code("a`b|c") == "a\\`b\\|c" and report_render.code("a|b") == "`a\\|b`"
+    assert [report_markdown.signed(value, 2) for value in (3, 0.5, -0.001)] == ["+3", "+0.50", "-0.001"]
+    assert report_markdown.change_cell("a", "b", None, None, 4) == "changed"
+    assert report_markdown.change_cell("a", "a", None, None, 4) == "—"
+    assert report_markdown.change_cell(0, 1, 1, "better", 4) == "▲ +1 ✅"
+    assert report_markdown.code("a`b|c") == "a\\`b\\|c" and report_markdown.code("a|b") == "`a\\|b`"
 
 
-def curve(points_new, points_base, name="loss") -> report.CurvePlot:
-    return report.CurvePlot("c", "Curve", "step", name, (
-        report.Series("develop", "base", tuple(points_base)), report.Series("workspace", "new", tuple(points_new))),
+def curve(points_new, points_base, name="loss") -> records.CurvePlot:
+    return records.CurvePlot("c", "Curve", "step", name, (
+        records.Series("develop", "base", tuple(points_base)), records.Series("workspace", "new", tuple(points_new))),
         lower_is_better=True)
 
 
 def test_curves_are_downsampled_and_plain_decimals():
     points = [(float(step), 1e-5 * (1000 - step)) for step in range(1000)]
     item = report.build_report("develop", {}, config=report.Config(max_points=30))
-    full, coarse, summary = report_render.curve_levels(item, curve(points, points))
+    full, coarse, summary = report_plots.curve_levels(item, curve(points, points))
     lines = re.findall(r"    line \[(.*)\]", full)
     assert len(lines) == 2 and all(len(line.split(", ")) == 30 for line in lines)
     assert lines[0].startswith("0.01, ") and lines[0].endswith(", 0.00001")
     assert "e-" not in full[full.index("```mermaid"):full.rindex("```")]
     assert re.search(r'x-axis "step" \["0", "34", ', full)
-    assert len(re.findall(r"    line \[(.*)\]", coarse)[0].split(", ")) == report_render.COARSE_POINTS
+    assert len(re.findall(r"    line \[(.*)\]", coarse)[0].split(", ")) == report_plots.COARSE_POINTS
     assert "```" not in summary and "loss at step 999: 0.0000 → 0.0000 (=)" not in summary
-    assert report_render.sample(5, 1) == [4] and report_render.sample(3, 10) == [0, 1, 2]
+    assert report_plots.sample(5, 1) == [4] and report_plots.sample(3, 10) == [0, 1, 2]
 
 
 def test_curves_with_different_x_get_one_chart_each():
     item = report.build_report("develop", {})
-    full, _, summary = report_render.curve_levels(item, curve([(1, 0.5), (2, 0.4), (3, 0.3)], [(1, 0.6), (2, 0.5)]))
+    full, _, summary = report_plots.curve_levels(item, curve([(1, 0.5), (2, 0.4), (3, 0.3)], [(1, 0.6), (2, 0.5)]))
     assert full.count("```mermaid") == 2 and "Curve: loss (this PR)" in full and "Curve: loss (develop)" in full
     assert summary.endswith("loss at the end: 0.5000 → 0.3000, ▼ -0.2000 (-40.00%) ✅\n")
-    only_new = report.CurvePlot("c", "Curve", "step", "acc", (report.Series("workspace", "new", ((1, 0.5),)),))
-    assert "acc at step 1: 0.5000 (this PR only)" in report_render.curve_levels(item, only_new)[2]
-    empty = report.CurvePlot("c", "Curve", "step", "acc", (report.Series("workspace", "new", ()),))
-    assert "_No points._" in report_render.curve_levels(item, empty)[0]
+    only_new = records.CurvePlot("c", "Curve", "step", "acc", (records.Series("workspace", "new", ((1, 0.5),)),))
+    assert "acc at step 1: 0.5000 (this PR only)" in report_plots.curve_levels(item, only_new)[2]
+    empty = records.CurvePlot("c", "Curve", "step", "acc", (records.Series("workspace", "new", ()),))
+    assert "_No points._" in report_plots.curve_levels(item, empty)[0]
 
 
 def test_untrusted_text_cannot_break_out():
     item = report.build_report("develop", {}, links={"workflow_run": "https://ci/run (1)", "artifacts": None})
-    hostile = report.CurvePlot("c", 'Evil ```\n"title"', "x`", "y|z", (report.Series("workspace", "new", ((1, 2),)),))
-    full = report_render.curve_levels(item, hostile)[0]
+    hostile = records.CurvePlot("c", 'Evil ```\n"title"', "x`", "y|z", (records.Series("workspace", "new", ((1, 2),)),))
+    full = report_plots.curve_levels(item, hostile)[0]
     assert full.count("```") == 2 and 'title "Evil \'\'\' \'title\': y|z"' in full
     assert "[workflow run](https://ci/run%20%281%29)" in report_render.links_block(item)
 
@@ -674,32 +680,32 @@ def test_untrusted_text_cannot_break_out():
 def test_wide_confusion_matrix_lists_top_confusions():
     labels = tuple(str(index) for index in range(30))
     new = {(label, label): 5 for label in labels} | {("1", "7"): 4, ("2", "3"): 1}
-    plot = report.ConfusionPlot("cm", "CM", "actual", "predicted", labels, {"new": new, "base": {("1", "7"): 1}})
-    full, summary = report_render.confusion_levels(report.build_report("develop", {}), plot)
+    plot = records.ConfusionPlot("cm", "CM", "actual", "predicted", labels, {"new": new, "base": {("1", "7"): 1}})
+    full, summary = report_plots.confusion_levels(report.build_report("develop", {}), plot)
     assert "Most frequent confusions (30 classes):" in full and "| 1 | 7 | 4 | 1 |" in full
     assert summary.endswith("Misclassified: 5 of 155 (3.23%) · base `develop`: 1 of 1 ✅\n")
-    base_only = report.ConfusionPlot("cm", "CM", "a", "p", ("x",), {"base": {("x", "x"): 2}})
-    assert "(base `develop` only)" in report_render.confusion_levels(report.build_report("develop", {}), base_only)[1]
+    base_only = records.ConfusionPlot("cm", "CM", "a", "p", ("x",), {"base": {("x", "x"): 2}})
+    assert "(base `develop` only)" in report_plots.confusion_levels(report.build_report("develop", {}), base_only)[1]
 
 
 def test_class_table_of_one_revision():
-    plot = report.ClassTable("pc", "Per class", "class", ("f1",), {"base": {"0": {"f1": 0.5}}}, (False,))
-    full, note = report_render.class_table_levels(report.build_report("develop", {}), plot)
+    plot = records.ClassTable("pc", "Per class", "class", ("f1",), {"base": {"0": {"f1": 0.5}}}, (False,))
+    full, note = report_plots.class_table_levels(report.build_report("develop", {}), plot)
     assert "_Base `develop` only._" in full and "| 0 | 0.5000 |" in full
     assert "_1 rows: table left out" in note
 
 
 def test_other_plots_warnings_and_data_caps():
     groups = tuple(report_data.DataGroup(f"dir{index}", True, files=(("added", f"dir{index}/a"),) * 3)
-                   for index in range(report_render.MAX_DATA_GROUPS + 2))
-    item = report.Report("develop", (), report.Verdict("n/a", reason="none"), report.Verdict("n/a", reason="x"),
-                         report.Champion("n/a", message="x"), config=report.Config(max_files=2), data=groups,
-                         plots=(report.OtherPlot("weird", "Weird"), report.ImagePlot("a.png", ("workspace",))),
+                   for index in range(report_markdown.MAX_DATA_GROUPS + 2))
+    item = records.Report("develop", (), records.Verdict("n/a", reason="none"), records.Verdict("n/a", reason="x"),
+                         records.Champion("n/a", message="x"), config=report.Config(max_files=2), data=groups,
+                         plots=(records.OtherPlot("weird", "Weird"), records.ImagePlot("a.png", ("workspace",))),
                          warnings=tuple(f"w{index}" for index in range(12)))
     markdown, _ = report_render.render(item)
     assert "_No metrics: `dvc metrics diff` found none" in markdown
     assert "_… and 2 more paths (in the JSON report)._" in markdown
-    assert markdown.count("- … and 1 more (in the JSON report)") == report_render.MAX_DATA_GROUPS
+    assert markdown.count("- … and 1 more (in the JSON report)") == report_markdown.MAX_DATA_GROUPS
     assert "Not drawn here: `weird`." in markdown and "in the workflow artifacts." in markdown
     assert "> … and 2 more warnings (in the job log)" in markdown and "> ⚠️ w9" in markdown
     assert "❔ **No comparison** with base `develop`: none" in markdown
@@ -715,9 +721,9 @@ def test_500_metrics_and_20_plots_fit_with_whole_tables():
     document = report.to_json(item)
     elapsed = time.perf_counter() - started
     print(f"\nreport build with 500 metrics and 20 plots (1000 points each): {elapsed * 1000:.0f} ms, "
-          f"{report_render.size(markdown):,} characters, dropped: {dropped}")
-    assert report_render.size(markdown) <= markers.COMMENT_LIMIT
-    assert report_render.size(markdown) <= report.Config().max_chars
+          f"{report_markdown.size(markdown):,} characters, dropped: {dropped}")
+    assert report_markdown.size(markdown) <= markers.COMMENT_LIMIT
+    assert report_markdown.size(markdown) <= report.Config().max_chars
     assert dropped and dropped[0] == "plot point detail"
     assert "> ✂️ **Shortened** to stay under GitHub's 65,536-character comment limit: left out plot point " \
            "detail" in markdown
@@ -736,7 +742,7 @@ def test_fit_drops_stages_in_order_and_keeps_the_metrics_table():
     assert dropped == [stage for stage in report_render.STAGES if stage in dropped]
     assert "params" in dropped and "experiment table" not in dropped   # this report has no experiments
     assert "experiment table" not in markdown
-    assert "| holdout/segment\\_000/accuracy |" in markdown and report_render.size(markdown) <= 6000
+    assert "| holdout/segment\\_000/accuracy |" in markdown and report_markdown.size(markdown) <= 6000
     assert table_problems(markdown) == []
     full, nothing_dropped = report_render.render(replace_config(item, max_chars=markers.COMMENT_LIMIT))
     assert nothing_dropped == [] and "Shortened" not in full
@@ -745,11 +751,11 @@ def test_fit_drops_stages_in_order_and_keeps_the_metrics_table():
 def test_a_report_at_the_largest_max_chars_still_posts_with_its_marker():
     item = report.build_report("develop", synthetic_dvc(), config=report.Config(max_chars=markers.BODY_LIMIT))
     markdown, dropped = report_render.render(item)
-    assert dropped and report_render.size(markdown) > markers.BODY_LIMIT - 2000
+    assert dropped and report_markdown.size(markdown) > markers.BODY_LIMIT - 2000
     assert len(markers.with_marker(markdown, "k" * markers.MAX_KEY)) <= markers.COMMENT_LIMIT
 
 
-def replace_config(item: report.Report, **changes) -> report.Report:
+def replace_config(item: records.Report, **changes) -> records.Report:
     from dataclasses import replace   # pylint: disable=import-outside-toplevel
     return replace(item, config=replace(item.config, **changes))
 
@@ -757,7 +763,7 @@ def replace_config(item: report.Report, **changes) -> report.Report:
 def test_last_resort_keeps_a_whole_but_shorter_metrics_table():
     item = report.build_report("develop", synthetic_dvc(metrics=3000, plots=0, files=0))
     markdown, dropped = report_render.render(item)
-    assert dropped[-1] == "metric rows" and report_render.size(markdown) <= item.config.max_chars
+    assert dropped[-1] == "metric rows" and report_markdown.size(markdown) <= item.config.max_chars
     assert re.search(r"_\d+ more metric\(s\) not shown \(all are in the JSON report\)\._", markdown)
     assert table_problems(markdown) == []
     tiny, _ = report_render.render(replace_config(item, max_chars=1000))
@@ -798,7 +804,7 @@ def test_json_shape():
     assert document["links"] == {"workflow_run": "https://ci/1"}
     assert document["base"] == {"rev": "develop", "commit": "b" * 40} and document["commit"] == "a" * 40
     json.dumps(document, allow_nan=False)
-    other = report._plot_json(report.OtherPlot("x", "X"))
+    other = report._plot_json(records.OtherPlot("x", "X"))
     assert other == {"kind": "other", "name": "x", "title": "X"}
 
 
@@ -828,12 +834,12 @@ def test_experiments_table_beside_the_prs_own_training():
         "metrics": [{"path": "metrics.json", "name": "accuracy", "value": 0.99},
                     {"path": "metrics.json", "name": "val_loss", "value": 0.7},
                     {"path": "metrics.json", "name": "extra", "value": 1.0}]}
-    informational = report_render.experiments_block(replace_config(item, informational=("accuracy",)))
+    informational = report_markdown.experiments_block(replace_config(item, informational=("accuracy",)))
     assert "| Run | Params set | accuracy ℹ️ | val\\_loss ↓ |" in informational
     assert "| fast | `train.lr=0.05` | 0.9900 | 0.7000 |" in informational   # no best of an informational value
-    short = report_render.experiments_block(item, full=False)
+    short = report_markdown.experiments_block(item, full=False)
     assert short == "### Experiments\n\n_2 experiment(s) ran: compared in the JSON report._\n"
-    assert report_render.experiments_block(canned_report()) == ""
+    assert report_markdown.experiments_block(canned_report()) == ""
 
 
 # --- the edges: dvc, MLflow ---------------------------------------------------------------------
@@ -878,20 +884,20 @@ def test_run_dvc_failures(tmp_path, monkeypatch):
 
 
 def test_mlflow_not_asked_without_uri_or_model():
-    assert report.fetch_mlflow(None, "m", "champion", None)[0].message == "MLFLOW_TRACKING_URI is not set"
-    assert report.fetch_mlflow("http://x", None, "champion", None)[0].message == "no --model given"
+    assert sources.fetch_mlflow(None, "m", "champion", None)[0].message == "MLFLOW_TRACKING_URI is not set"
+    assert sources.fetch_mlflow("http://x", None, "champion", None)[0].message == "no --model given"
 
 
 def test_mlflow_unreachable_degrades(monkeypatch, unused_port):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    champion_, experiment, warnings = report.fetch_mlflow(f"http://127.0.0.1:{unused_port}", "m", "champion", "r1")
+    champion_, experiment, warnings = sources.fetch_mlflow(f"http://127.0.0.1:{unused_port}", "m", "champion", "r1")
     assert champion_.status == "unavailable" and experiment is None
     assert warnings and warnings[0].startswith("champion m@champion: MLflow unavailable: ")
 
 
 def test_mlflow_package_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "mlflow.tracking", None)
-    champion_, _, warnings = report.fetch_mlflow("http://x", "m", "champion", None)
+    champion_, _, warnings = sources.fetch_mlflow("http://x", "m", "champion", None)
     assert champion_.status == "unavailable" and "not installed" in warnings[0]
 
 
@@ -1002,9 +1008,9 @@ def test_report_with_a_champion(project, mlflow_server, tmp_path, monkeypatch, c
     assert next(row for row in document["metrics"] if row["name"] == "f1")["champion"] == 0.999999
     assert document["champion"]["version"] == version.version
     print(markdown)
-    missing, _, _ = report.fetch_mlflow(mlflow_server.url, f"{name}-none", "champion", None)
+    missing, _, _ = sources.fetch_mlflow(mlflow_server.url, f"{name}-none", "champion", None)
     assert missing.status == "none"
-    no_alias, _, _ = report.fetch_mlflow(mlflow_server.url, name, "other", "no-such-run")
+    no_alias, _, _ = sources.fetch_mlflow(mlflow_server.url, name, "other", "no-such-run")
     assert no_alias.status == "none"
 
 
@@ -1120,7 +1126,7 @@ def _clone(repo: Path, target: Path, branch: str, cache: str = "none") -> Path:
 
 
 def _data(repo: Path, base: str = "origin/main") -> dict[str, report_data.DataGroup]:
-    outputs, _ = report.collect_dvc(repo, base)
+    outputs, _ = sources.collect_dvc(repo, base)
     return {group.path: group for group in report_data.parse_data_diff(outputs["data"], outputs["outs"])}
 
 
@@ -1133,8 +1139,8 @@ def test_data_with_the_cache_lists_files_and_says_so(data_repo, tmp_path):
     assert groups["data/raw"].files == (("modified", "data/raw/f1.txt"), ("deleted", "data/raw/f2.txt"),
                                         ("added", "data/raw/f5.txt"))
     assert groups["data/raw"].nfiles == (4, 4) and groups["data/extra"].nfiles == (None, 2)
-    markdown = report_render.data_block(report.Report("main", (), report.Verdict("n/a"), report.Verdict("n/a"),
-                                                      report.Champion("n/a"), data=tuple(groups.values())))
+    markdown = report_markdown.data_block(records.Report("main", (), records.Verdict("n/a"), records.Verdict("n/a"),
+                                                      records.Champion("n/a"), report.Config(), data=tuple(groups.values())))
     assert "Files under <code>data/raw</code>: 3 changed (listed from the DVC cache)" in markdown
 
 
