@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "mlops_ci.monitoring.serve",
     "mlops_ci.monitoring.canary",
     "mlops_ci.monitoring.monitor",
+    "mlops_ci.config.command",
 )
 
 

@@ -18,97 +18,28 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import yaml
-
+from mlops_ci import config
+from mlops_ci.config.sections import Policy, TargetRule
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, repo_path
 from mlops_ci.core.text import md_escape, show
 
-DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
-SCHEMA_PATH = Path(__file__).resolve().parent / "policy.schema.json"
-
-DEFAULT_TYPES = ("feature", "hotfix", "bugfix")
-DEFAULT_MAX_LENGTH = 100
 # What branch protection enforces; shown in the job summary, not checked here (reviews are not in
 # the pull_request payload).
 APPROVALS_NOTE = "enforced by branch protection (1 required)"
 
-# Work-item references. Deliberately strict, to keep false positives out:
-#  - GitHub `#123` or `owner/repo#123`: the `#` starts the text or follows a space or an opening
-#    bracket/punctuation, so `C#`, `#abc`, `&#123;` and `issue#12` do not count (`#123456` does).
-#  - Jira `PROJ-123`: an upper-case key of 2 to 10 characters; not a version (`ABC-1.2`), and not
-#    a well-known technical prefix (`UTF-8`, `SHA-256`, `ISO-8601`, `CVE-2024-1`, `GPT-4`...).
-#  - Azure Boards `AB#123`.
-#  - An issue-tracker URL: .../issues/N (GitHub, GitLab), .../browse/KEY-N (Jira),
-#    .../issue/KEY-N (Linear), .../_workitems/edit/N (Azure DevOps), .../work_items/N (GitLab).
-# Lower-case words, bare hex SHAs and version strings such as v1.2-3 match none of them.
-DEFAULT_WORK_ITEM_PATTERNS = (
-    r"(?:^|(?<=[\s(\[{,;:]))(?:[\w.-]+/[\w.-]+)?#\d+\b",
-    r"\b(?!(?:UTF|UCS|SHA|ISO|RFC|CVE|CWE|PEP|TLS|SSL|AES|RSA|IEEE|GPT|COVID)-)"
-    r"[A-Z][A-Z0-9_]{1,9}-\d+\b(?!\.\d)",
-    r"\bAB#\d+\b",
-    r"https?://[^\s/?#]+(?:/[^\s/?#]+)*/(?:issues/\d+|(?:browse|issue)/[A-Z][A-Z0-9_]+-\d+"
-    r"|_workitems/edit/\d+|work_items/\d+)\b",
-)
 WORK_ITEM_EXAMPLES = "#123, PROJ-123, AB#123 or the issue URL"
 
 _HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _TASK_CHAR = re.compile(r"[A-Za-z0-9._-]")
 _GLOB_CHARS = frozenset("*?[")
 PASS, FAIL, SKIP = "pass", "fail", "skip"
-
-
-@dataclass(frozen=True)
-class TargetRule:
-    """Which source branches a target branch (glob) accepts; `sources` None = any."""
-
-    target: str
-    sources: tuple[str, ...] | None
-    require_work_item: bool | None = None  # None: the policy-wide setting
-
-
-@dataclass(frozen=True)
-class BranchNameRule:
-    """Work-branch names: <type>/<task-name>, at most `max_length` characters."""
-
-    types: tuple[str, ...] = DEFAULT_TYPES
-    max_length: int = DEFAULT_MAX_LENGTH
-
-
-@dataclass(frozen=True)
-class WorkItemRule:
-    """A PR's title or description must match one of `patterns` (when `required`)."""
-
-    required: bool = True
-    patterns: tuple[re.Pattern[str], ...] = field(
-        default_factory=lambda: tuple(re.compile(p) for p in DEFAULT_WORK_ITEM_PATTERNS))
-    custom: bool = False  # patterns come from the config
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The policy section of a config file, defaults filled in."""
-
-    targets: tuple[TargetRule, ...]
-    allow_hotfix_to_main: bool = False
-    branch_name: BranchNameRule = field(default_factory=BranchNameRule)
-    work_item: WorkItemRule = field(default_factory=WorkItemRule)
-    source: str | None = None  # the config file, None for the built-in defaults
-
-    def rule_for(self, base: str) -> TargetRule | None:
-        """The rule of a target branch: an exact name first, then the first glob that matches."""
-        for rule in self.targets:
-            if rule.target == base:
-                return rule
-        return next((rule for rule in self.targets if fnmatchcase(base, rule.target)), None)
 
 
 @dataclass(frozen=True)
@@ -131,133 +62,6 @@ class RuleResult:
     outcome: str
     detail: str
     violation: Violation | None = None
-
-
-# --- untrusted text -----------------------------------------------------------------------------
-
-# --- loading the policy -------------------------------------------------------------------------
-
-def _default_targets(types: tuple[str, ...]) -> dict[str, TargetRule]:
-    return {"main": TargetRule("main", ("develop",)),
-            "develop": TargetRule("develop", tuple(f"{kind}/*" for kind in types))}
-
-
-def build_policy(section: dict[str, Any] | None, source: str | None = None) -> Policy:
-    """A Policy from an already validated `policy:` mapping (None or {} = the defaults).
-
-    Targets given in the config replace the default rule of the same target and add new ones; the
-    default develop rule follows `branch_name.types`.
-    """
-    section = section or {}
-    names = section.get("branch_name", {})
-    types = tuple(names.get("types", DEFAULT_TYPES))
-    targets = _default_targets(types)
-    for target, value in section.get("targets", {}).items():
-        if isinstance(value, list):
-            targets[target] = TargetRule(target, tuple(value))
-        else:
-            sources = value.get("from")
-            targets[target] = TargetRule(target, None if sources is None else tuple(sources),
-                                         value.get("require_work_item"))
-    allow_hotfix = bool(section.get("allow_hotfix_to_main", False))
-    main = targets["main"]
-    if allow_hotfix and main.sources is not None and "hotfix/*" not in main.sources:
-        targets["main"] = TargetRule("main", main.sources + ("hotfix/*",), main.require_work_item)
-    work_item = section.get("work_item", {})
-    patterns = work_item.get("patterns")
-    return Policy(targets=tuple(targets.values()), allow_hotfix_to_main=allow_hotfix,
-                  branch_name=BranchNameRule(types, int(names.get("max_length", DEFAULT_MAX_LENGTH))),
-                  work_item=WorkItemRule(bool(work_item.get("required", True)),
-                                         compile_patterns(patterns or DEFAULT_WORK_ITEM_PATTERNS, source),
-                                         custom=patterns is not None),
-                  source=source)
-
-
-def compile_patterns(patterns: list[str] | tuple[str, ...], where: str | None = None,
-                     line_of: Callable[[int], int | None] | None = None) -> tuple[re.Pattern[str], ...]:
-    """Compiled work-item patterns; a bad one is a config error naming its key (and line)."""
-    compiled = []
-    for index, pattern in enumerate(patterns):
-        try:
-            compiled.append(re.compile(pattern))
-        except re.error as error:
-            raise MlopsCiError(f"policy.work_item.patterns[{index}]: invalid regular expression: {error}",
-                               where=where, line=line_of(index) if line_of else None) from error
-    return tuple(compiled)
-
-
-def _key_path(parts: list[Any]) -> str:
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif isinstance(part, str) and re.fullmatch(r"\w+", part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{part!r}]"
-    return text
-
-
-def _line_of(node: yaml.Node | None, parts: list[Any], key: Any = None) -> int | None:
-    """The 1-based line of the value at `parts` (or of the mapping key `key` below it) in a YAML tree."""
-    steps = [(part, False) for part in parts] + ([(key, True)] if key is not None else [])
-    for part, want_key in steps:
-        if isinstance(node, yaml.MappingNode):
-            pairs = [(key_node, value_node) for key_node, value_node in node.value
-                     if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part)]
-            node = (pairs[-1][0] if want_key else pairs[-1][1]) if pairs else None
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            node = None
-    return node.start_mark.line + 1 if node is not None else None
-
-
-def _schema_error(document: Any, text: str, where: str) -> MlopsCiError | None:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
-    if error is None:
-        return None
-    parts = list(error.absolute_path)
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if error.validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        unknown = sorted((key for key in error.instance if key not in allowed), key=str)[0]
-        return MlopsCiError(f"{_key_path([*parts, unknown])}: unknown key (allowed: {', '.join(allowed)})",
-                            where=where, line=_line_of(root, parts, unknown))
-    return MlopsCiError(f"{_key_path(parts) or 'top level'}: {error.message}", where=where,
-                        line=_line_of(root, parts))
-
-
-def load_policy(path: str | Path | None) -> Policy:
-    """The policy of a config file; None = the built-in defaults. Errors are MlopsCiError (exit 2)."""
-    if path is None:
-        return build_policy(None)
-    where = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise MlopsCiError(f"cannot read the config: {reason}", where=where) from error
-    try:
-        document = yaml.safe_load(text)
-    except yaml.reader.ReaderError as error:
-        raise MlopsCiError(f"malformed YAML: {error.reason} (U+{error.character:04X})", where=where,
-                           line=text.count("\n", 0, error.position) + 1) from error
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise MlopsCiError(f"malformed YAML: {error.problem}", where=where,
-                           line=mark.line + 1 if mark is not None else None) from error
-    schema_error = _schema_error(document, text, where)
-    if schema_error is not None:
-        raise schema_error
-    section = (document or {}).get("policy") or {}
-    patterns = section.get("work_item", {}).get("patterns", [])
-    root = yaml.compose(text, Loader=yaml.SafeLoader) if patterns else None
-    compile_patterns(patterns, where,
-                     lambda index: _line_of(root, ["policy", "work_item", "patterns", index]))
-    return build_policy(section, source=where)
 
 
 # --- the rules ----------------------------------------------------------------------------------
@@ -418,15 +222,6 @@ def check(policy: Policy, base: str, head: str, title: str = "", body: str | Non
 
 # --- the command line ---------------------------------------------------------------------------
 
-def config_path(option: str | None) -> str | None:
-    """--config FILE (must exist), else .github/mlops-ci.yml when it exists, else None (defaults)."""
-    if option is not None:
-        if not Path(option).is_file():
-            raise MlopsCiError("no such config file", where=option)
-        return option
-    return str(DEFAULT_CONFIG) if DEFAULT_CONFIG.is_file() else None
-
-
 def _event_text(pull: dict[str, Any], key: str, where: str, *, required: bool) -> str:
     parts = key.split(".")
     value: Any = pull
@@ -541,7 +336,7 @@ def summary_markdown(policy: Policy, base: str, head: str, results: list[RuleRes
 def run_check(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci policy check`."""
     base, head, title, body = _pull_request(args)
-    policy = load_policy(config_path(args.config))
+    policy = config.load(args.config).policy
     results = evaluate(policy, base, head, title, body)
     violations = [result.violation for result in results if result.violation]
     for violation in violations:
@@ -573,7 +368,7 @@ def current_branch() -> str | None:
 
 def run_branch_name(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci policy branch-name`."""
-    policy = load_policy(config_path(args.config))
+    policy = config.load(args.config).policy
     names = args.names
     if not names:
         branch = current_branch()
@@ -594,7 +389,7 @@ def run_branch_name(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-CONFIG_HELP = f"policy file (default: {DEFAULT_CONFIG} when it exists, else the built-in defaults)"
+CONFIG_HELP = f"policy file (default: {config.DEFAULT_PATH} when it exists, else the built-in defaults)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

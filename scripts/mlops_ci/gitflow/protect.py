@@ -32,6 +32,7 @@ from typing import Any
 
 import jsonschema
 
+from mlops_ci.config.validate import load_schema, schema_error
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, GitHubError, repo_path
@@ -102,38 +103,21 @@ class Target:
 
 # --- the config file ----------------------------------------------------------------------------
 
-def _json_path(parts: list[Any]) -> str:
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif re.fullmatch(r"\$?\w+", str(part)):
-            text += f".{part}" if text else str(part)
-        else:
-            text += f"[{json.dumps(part)}]"
-    return text or "top level"
+def _special(error: jsonschema.ValidationError) -> str | None:
+    """This schema's own words for the two problems its jsonschema message would not explain."""
+    if error.validator == "oneOf":  # required_status_checks: checks or contexts
+        return "set `checks` or the deprecated `contexts`, exactly one of them (GitHub answers 422 to both)"
+    if list(error.absolute_path) == ["branches"] and error.validator in ("pattern", "minLength", "maxLength"):
+        # propertyNames
+        return f"not a branch name: {error.instance!r} (no wildcards, spaces or '~^:?*[\\')"
+    return None
 
 
 def validate_config(document: Any, where: str) -> None:
     """Check a parsed branch-protection.json against its schema: MlopsCiError naming the JSON path."""
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
-    if error is None:
-        return
-    parts = list(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        unknown = sorted(key for key in error.instance if key not in allowed)[0]
-        raise MlopsCiError(f"{_json_path([*parts, unknown])}: unknown key (allowed: {', '.join(allowed)})",
-                           where=where)
-    if error.validator == "oneOf":  # required_status_checks: checks or contexts
-        raise MlopsCiError(f"{_json_path(parts)}: set `checks` or the deprecated `contexts`, exactly one of "
-                           "them (GitHub answers 422 to both)", where=where)
-    if parts == ["branches"] and error.validator in ("pattern", "minLength", "maxLength"):  # propertyNames
-        raise MlopsCiError(f"{_json_path(parts)}: not a branch name: {error.instance!r} (no wildcards, "
-                           "spaces or '~^:?*[\\')", where=where)
-    raise MlopsCiError(f"{_json_path(parts)}: {error.message}", where=where)
+    problem = schema_error(load_schema(SCHEMA_PATH), document, where, special=_special, quote=json.dumps)
+    if problem is not None:
+        raise problem
 
 
 def load_config(path: str | Path) -> Config:

@@ -16,7 +16,7 @@ A CSV, Parquet or JSON Lines file is a table. Checks (rows numbered from 1, the 
   rule                    a business rule from `table.rules` is false for the row (`price > 0`,
                           `end_date >= start_date`): parsed by a tiny grammar, never evaluated as code
 Settings: the `data_check:` section of --config FILE or .github/mlops-ci.yml
-(schemas/monitor.schema.json). Exit 0 clean, 1 problems found, 2 unreadable input or a bad config.
+(mlops_ci/config/mlops-ci.schema.json). Exit 0 clean, 1 problems found, 2 unreadable input or a bad config.
 """
 
 # pylint: disable=import-outside-toplevel  # numpy/pandas/Pillow are the `monitor` extra (monitor_io)
@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_ci.core import gha
+from mlops_ci.config import DEFAULT_PATH, load as load_config
+from mlops_ci.config.sections import Section
 from mlops_ci.monitoring import io as monitor_io
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.core.text import md_escape
@@ -102,14 +104,14 @@ def scan_image(label: str, path: Path, root: Path) -> ImageFile:
     return entry
 
 
-def _expected(config: monitor_io.Config, key: str, seen: Counter) -> Any:
+def _expected(config: Section, key: str, seen: Counter) -> Any:
     value = config.get("images", key)
     if value is None and seen:
         return seen.most_common(1)[0][0]
     return tuple(value) if isinstance(value, list) else value
 
 
-def check_images(files: list[ImageFile], classes: list[str], config: monitor_io.Config) -> Result:
+def check_images(files: list[ImageFile], classes: list[str], config: Section) -> Result:
     """Run every image check over the scanned files of a dataset whose class folders are `classes`."""
     result = Result("images", "")
     readable = [entry for entry in files if entry.error is None and entry.label]
@@ -151,7 +153,7 @@ def _duplicates(readable: list[ImageFile]) -> list[Problem]:
     return problems
 
 
-def _class_problems(counts: dict[str, int], config: monitor_io.Config) -> list[Problem]:
+def _class_problems(counts: dict[str, int], config: Section) -> list[Problem]:
     minimum = config.get("images", "min_per_class", default=DEFAULT_MIN_PER_CLASS)
     limit = config.get("images", "max_imbalance", default=DEFAULT_MAX_IMBALANCE)
     problems = []
@@ -171,7 +173,7 @@ def _class_problems(counts: dict[str, int], config: monitor_io.Config) -> list[P
     return problems
 
 
-def check_image_folder(root: Path, config: monitor_io.Config) -> Result:
+def check_image_folder(root: Path, config: Section) -> Result:
     """Scan and check a class-per-folder dataset."""
     classes = sorted(path.name for path in root.iterdir() if path.is_dir() and not path.name.startswith("."))
     if not classes:
@@ -291,7 +293,7 @@ def _plain(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _rule_problems(df: pd.DataFrame, rule: Rule, columns: dict[str, Any], config: monitor_io.Config,
+def _rule_problems(df: pd.DataFrame, rule: Rule, columns: dict[str, Any], config: Section,
                    index: int) -> list[Problem]:
     import pandas as pd
 
@@ -322,7 +324,7 @@ def _rule_problems(df: pd.DataFrame, rule: Rule, columns: dict[str, Any], config
             for row in _rows(known & ~holds)]
 
 
-def check_table(df: pd.DataFrame, config: monitor_io.Config) -> Result:
+def check_table(df: pd.DataFrame, config: Section) -> Result:
     """Run every table check over a DataFrame (rows reported 1-based, header not counted)."""
     import pandas as pd
 
@@ -398,7 +400,7 @@ def to_markdown(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def data_check(path: str, config: monitor_io.Config) -> Result:
+def data_check(path: str, config: Section) -> Result:
     """Check the image folder or table at `path`."""
     target = Path(path)
     if target.is_dir():
@@ -413,7 +415,7 @@ def data_check(path: str, config: monitor_io.Config) -> Result:
 def run(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci data-check`."""
     monitor_io.require_monitor_extra()
-    config = monitor_io.load_config(args.config, "data_check")
+    config = load_config(args.config).data_check
     result = data_check(args.path, config)
     monitor_io.write_json(args.json, to_json(result))
     markdown = to_markdown(result)
@@ -434,7 +436,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("path", metavar="PATH",
                         help="a class-per-folder image dataset, or a CSV/Parquet/JSONL file")
     parser.add_argument("--config", metavar="FILE",
-                        help=f"settings (default: {monitor_io.DEFAULT_CONFIG} when it exists, "
+                        help=f"settings (default: {DEFAULT_PATH} when it exists, "
                              "else the defaults)")
     parser.add_argument("--json", metavar="FILE", help="also write the findings as JSON")
     parser.set_defaults(handler=run)

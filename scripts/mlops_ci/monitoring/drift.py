@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlops_ci.core import gha
+from mlops_ci.config import DEFAULT_PATH, load as load_config
+from mlops_ci.config.sections import Section
 from mlops_ci.monitoring import io as monitor_io
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.core.text import md_escape
@@ -208,7 +210,7 @@ def load_sample(path: str) -> tuple[pd.DataFrame, int]:
     return frame, 0
 
 
-def thresholds(config: monitor_io.Config) -> Thresholds:
+def thresholds(config: Section) -> Thresholds:
     """The thresholds of the `drift:` section (validated by the schema), defaults for the rest."""
     defaults = Thresholds()
     return Thresholds(**{name: config.get(name, default=value) for name, value in asdict(defaults).items()})
@@ -220,7 +222,7 @@ def _identifier_like(reference: pd.Series, current: pd.Series) -> bool:
     return distinct > max(IDENTIFIER_MIN, (len(reference) + len(current)) / 2)
 
 
-def detect(reference: pd.DataFrame, current: pd.DataFrame, config: monitor_io.Config) -> dict[str, Any]:
+def detect(reference: pd.DataFrame, current: pd.DataFrame, config: Section) -> dict[str, Any]:
     """Compare every shared column (features) of two samples; the report as a dict."""
     import pandas as pd
 
@@ -362,7 +364,7 @@ def run(args: argparse.Namespace) -> int:
                            "'mlops-ci[drift-html]' (the Markdown, JSON and Prometheus outputs need nothing "
                            "extra)",
                            where="--html")
-    config = monitor_io.load_config(args.config, "drift")
+    config = load_config(args.config).drift
     reference, ref_skipped = load_sample(args.reference)
     current, cur_skipped = load_sample(args.current)
     report = detect(reference, current, config)
@@ -393,7 +395,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--current", required=True, metavar="CUR",
                         help="the production sample, of the same kind as REF")
     parser.add_argument("--config", metavar="FILE",
-                        help=f"thresholds (default: {monitor_io.DEFAULT_CONFIG} when it exists, "
+                        help=f"thresholds (default: {DEFAULT_PATH} when it exists, "
                              "else the defaults)")
     parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     parser.add_argument("--prometheus", metavar="FILE", help="also write Prometheus text-format metrics")

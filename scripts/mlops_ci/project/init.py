@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
     if root.exists() and not root.is_dir():
         raise MlopsCiError("not a folder", where=str(root))
     name = args.name or project_name(root)
-    problem = naming.check("model", name, naming.parse_config(None))
+    problem = naming.check("model", name)
     if problem:
         raise MlopsCiError(f"{problem}: pass --name", where=str(root))
     root.mkdir(parents=True, exist_ok=True)

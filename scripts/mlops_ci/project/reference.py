@@ -5,9 +5,11 @@ Reads the YAML of the mlops-ci checkout (--source, default .): each reusable wor
 composite action under actions/ with its inputs and outputs; writes them as Markdown between the
 marker comments of docs/reference/workflows-and-actions.md (created when missing; text outside the
 markers is kept).
+It also writes docs/users/config.md, every key of .github/mlops-ci.yml, from the config schema.
 
---check writes nothing: exit 1 when the file is not what the YAML gives, or when README.md does not
-link it, naming the file. Exit 2 on unreadable YAML or a file without the markers.
+--check writes nothing: exit 1 when a file is not what the YAML (or the schema) gives, or when
+README.md does not link the reference, naming the file. Exit 2 on unreadable YAML or a file without
+the markers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import yaml
 
 from mlops_ci.core import gha
+from mlops_ci.project import config_doc
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 
 DEFAULT_OUT = Path("docs") / "reference" / "workflows-and-actions.md"
@@ -160,20 +163,24 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:  # a file outside the checkout: README.md cannot link it by a relative path
         link = out.name
     unlinked = readme.is_file() and link not in readme.read_text(encoding="utf-8")
+    config_out = source / config_doc.CONFIG_DOC
+    files = ((out, current, wanted, "the workflow and action YAML"),
+             (config_out, config_out.read_text(encoding="utf-8") if config_out.is_file() else None,
+              config_doc.markdown(), "the config schema"))
     if args.check:
-        stale = wanted != current
-        if stale:
-            gha.report("error", "out of date with the workflow and action YAML: run `mlops-ci reference`",
-                       file=str(out))
+        stale = [(path, made_from) for path, was, text, made_from in files if text != was]
+        for path, made_from in stale:
+            gha.report("error", f"out of date with {made_from}: run `mlops-ci reference`", file=str(path))
         if unlinked:
             gha.report("error", f"does not link {link}", file=str(readme))
         return EXIT_REFUSED if stale or unlinked else EXIT_OK
-    if wanted != current:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(wanted, encoding="utf-8")
-        print(f"wrote {out}")
-    else:
-        print(f"{out} is up to date")
+    for path, was, text, _ in files:
+        if text != was:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+        else:
+            print(f"{path} is up to date")
     if unlinked:
         gha.report("warning", f"does not link {link}", file=str(readme))
     return EXIT_OK

@@ -47,17 +47,14 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from mlops_ci.core import gha
+from mlops_ci.config import load as load_config
+from mlops_ci.config.sections import ReportConfig
 from mlops_ci.core.errors import EXIT_OK, MlopsCiError
-from mlops_ci.core.markers import BODY_LIMIT
-from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER, name_direction
 from mlops_ci.registry.tags import DEFAULT_ALIAS
 from mlops_ci.report.compare import compare, with_directions
 from mlops_ci.report.data import BASE, CHANGE_KINDS, NEW, parse_data_diff
@@ -69,139 +66,10 @@ from mlops_ci.report.render import render
 from mlops_ci.report.sources import check_repo, collect_dvc, fetch_mlflow, mlflow_links
 from mlops_ci.training.experiments import Experiment, load_experiments
 
-DEFAULT_CONFIG = Path(".github") / "mlops-ci.yml"
-
-
-# --- config -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Config:  # pylint: disable=too-many-instance-attributes
-    """The `report:` section of .github/mlops-ci.yml."""
-
-    lower_is_better: tuple[str, ...] = ()
-    higher_is_better: tuple[str, ...] = ()
-    precision: int = 4
-    max_points: int = 50
-    max_files: int = 20
-    max_chars: int = 64_000
-    informational: tuple[str, ...] = ()
-
-    def direction(self, name: str, path: str = "", key: str = "") -> str:
-        """HIGHER, LOWER or INFO for metric `name` in file `path` (MLflow key `key`): the config's
-        lists first (patterns match the name, path:name or the key), then the built-in name rule."""
-        def listed(patterns: tuple[str, ...]) -> bool:
-            return any(fnmatchcase(candidate, pattern) for pattern in patterns
-                       for candidate in (name, f"{path}:{name}", key or name))
-        for patterns, found in ((self.informational, INFO), (self.higher_is_better, HIGHER),
-                                (self.lower_is_better, LOWER)):
-            if listed(patterns):
-                return found
-        return name_direction(name)
-
-    def lower_is_better_for(self, name: str, path: str = "") -> bool:
-        """Whether a smaller value of metric `name` (in file `path`) is an improvement."""
-        return self.direction(name, path) == LOWER
-
-
-_INT_KEYS = {"precision": (0, 12), "max_points": (2, 1000), "max_files": (0, 10_000),
-             "max_chars": (1000, BODY_LIMIT)}
-_LIST_KEYS = ("lower_is_better", "higher_is_better", "informational")
-
-
-def _node_line(node: yaml.Node | None) -> int | None:
-    return node.start_mark.line + 1 if node is not None else None
-
-
-def _mapping_value(node: yaml.Node | None, key: str) -> tuple[yaml.Node | None, yaml.Node | None]:
-    """(key node, value node) of `key` in a YAML mapping node."""
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in reversed(node.value):
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-                return key_node, value_node
-    return None, None
-
-
-def _read_yaml(text: str, where: str) -> tuple[Any, yaml.Node | None]:
-    """(the document, its node tree) of a YAML text; malformed YAML is an MlopsCiError."""
-    try:
-        return yaml.safe_load(text), yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise MlopsCiError(f"malformed YAML: {error.problem}", where=where,
-                           line=mark.line + 1 if mark is not None else None) from error
-    except yaml.YAMLError as error:
-        raise MlopsCiError(f"malformed YAML: {error}", where=where) from error
-
-
-def _config_value(key: str, value: Any, where: str, line: int | None) -> Any:
-    """One checked value of the `report:` section."""
-    if key in _LIST_KEYS:
-        if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-            raise MlopsCiError(f"report.{key}: expected a list of metric names", where=where, line=line)
-        return tuple(value)
-    low, high = _INT_KEYS[key]
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise MlopsCiError(f"report.{key}: expected a whole number from {low} to {high}", where=where,
-                           line=line)
-    return value
-
-
-def parse_config(text: str, where: str) -> Config:
-    """The `report:` section of a config file's text; other sections are other commands'."""
-    document, root = _read_yaml(text, where)
-    if document is None:
-        return Config()
-    if not isinstance(document, dict):
-        raise MlopsCiError("top level: expected a mapping of sections", where=where, line=1)
-    section = document.get("report")
-    section_node = _mapping_value(root, "report")[1]
-    if section is None:
-        return Config()
-    if not isinstance(section, dict):
-        raise MlopsCiError("report: expected a mapping", where=where, line=_node_line(section_node))
-    allowed = sorted((*_LIST_KEYS, *_INT_KEYS))
-    values: dict[str, Any] = {}
-    for key, value in section.items():
-        key_node, value_node = _mapping_value(section_node, str(key))
-        if key not in allowed:
-            raise MlopsCiError(f"report.{key}: unknown key (allowed: {', '.join(allowed)})", where=where,
-                               line=_node_line(key_node))
-        values[key] = _config_value(key, value, where, _node_line(value_node))
-    _check_exclusive(values, where, _node_line(section_node))
-    return Config(**values)
-
-
-def _check_exclusive(values: Mapping[str, Any], where: str, line: int | None) -> None:
-    """A metric name in two of the direction lists is an MlopsCiError."""
-    for index, first in enumerate(_LIST_KEYS):
-        for second in _LIST_KEYS[index + 1:]:
-            both = sorted(set(values.get(first, ())) & set(values.get(second, ())))
-            if both:
-                raise MlopsCiError(f"report: {both[0]!r} is both {first} and {second}", where, line)
-
-
-def load_config(option: str | None, repo: Path) -> Config:
-    """--config FILE (must exist), else DIR/.github/mlops-ci.yml when it exists, else the defaults."""
-    if option is None:
-        path = repo / DEFAULT_CONFIG
-        if not path.is_file():
-            return Config()
-    else:
-        path = Path(option)
-        if not path.is_file():
-            raise MlopsCiError("no such config file", where=option)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-        raise MlopsCiError(f"cannot read the config: {reason}", where=str(path)) from error
-    return parse_config(text, str(path))
-
-
 # --- the report ---------------------------------------------------------------------------------
 
 def build_report(  # pylint: disable=too-many-arguments
-        base: str, dvc: Mapping[str, Any], *, config: Config = Config(),
+        base: str, dvc: Mapping[str, Any], *, config: ReportConfig = ReportConfig(),
         champion: Champion = Champion(NOT_APPLICABLE), links: Mapping[str, str | None] | None = None,
         warnings: tuple[str, ...] = (), commit: str | None = None, base_commit: str | None = None,
         experiments: tuple[Experiment, ...] = ()) -> Report:
@@ -297,7 +165,7 @@ def _write(path: str, text: str) -> None:
 def run_report(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci report`."""
     repo = Path(args.repo)
-    config = load_config(args.config, repo)
+    config = load_config(args.config, repo=repo).report
     commit, base_commit = check_repo(repo, args.base)
     outputs, warnings = collect_dvc(repo, args.base)
     tracking_uri = os.environ.get("MLFLOW_TRACKING_URI") or None

@@ -7,8 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from mlops_ci.registry.metric_names import INFO, LOWER, mlflow_key
+from mlops_ci.config.sections import ReportConfig
 from mlops_ci.report.records import (BETTER, NOT_APPLICABLE, NOTED, SAME, WORSE, Champion, ClassTable,
-                                     CurvePlot, MetricRow, Plot, Settings, Verdict, difference)
+                                     CurvePlot, MetricRow, Plot, Verdict, difference)
 
 
 def judge(delta: float, lower_is_better: bool, precision: int, informational: bool = False) -> str:
@@ -45,7 +46,7 @@ def verdict(outcomes: list[str | None], reason: str = "no metric on both sides")
 
 
 def compare(rows: list[MetricRow], champion: Champion,
-            config: Settings) -> tuple[list[MetricRow], Verdict, Verdict]:
+            config: ReportConfig) -> tuple[list[MetricRow], Verdict, Verdict]:
     """Rows with directions, champion values (matched by MLflow key) and outcomes; the verdicts
     against base and champion, informational metrics left out of both."""
     compared = []
@@ -70,7 +71,7 @@ def compare(rows: list[MetricRow], champion: Champion,
     return compared, vs_base, vs_champion
 
 
-def with_directions(plots: list[Plot], config: Settings) -> list[Plot]:
+def with_directions(plots: list[Plot], config: ReportConfig) -> list[Plot]:
     """Plots with the lower-is-better flags of their y fields or columns set from the config."""
     result: list[Plot] = []
     for plot in plots:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from mlops_ci.config.sections import ReportConfig
 from mlops_ci.registry.tags import DEFAULT_ALIAS
 from mlops_ci.report.data import DataGroup
 from mlops_ci.training.experiments import Experiment
@@ -19,30 +20,6 @@ BETTER, WORSE, SAME, NOTED = "better", "worse", "same", "noted"
 NOT_APPLICABLE = "n/a"        # nothing to compare with (no MLflow, no --model, no common metric)
 NO_CHAMPION = "none"          # the model has no version under the alias yet
 UNAVAILABLE = "unavailable"   # MLflow could not be asked
-
-
-class Settings(Protocol):
-    """What the comparison and the renderer read of the `report:` config (report.command.Config); a
-    protocol, so that the records need not import the command that loads the config."""
-
-    @property
-    def precision(self) -> int:
-        """Decimals shown; changes that round to zero are "same"."""
-
-    @property
-    def max_points(self) -> int:
-        """Points per chart."""
-
-    @property
-    def max_files(self) -> int:
-        """Files listed per data path."""
-
-    @property
-    def max_chars(self) -> int:
-        """The comment's size budget."""
-
-    def direction(self, name: str, path: str = "", key: str = "") -> str:
-        """HIGHER, LOWER or INFO for metric `name` in file `path` (MLflow key `key`)."""
 
 
 def is_number(value: Any) -> bool:
@@ -204,7 +181,7 @@ class Report:  # pylint: disable=too-many-instance-attributes
     vs_base: Verdict
     vs_champion: Verdict
     champion: Champion
-    config: Settings
+    config: ReportConfig = ReportConfig()
     params: tuple[ParamRow, ...] = ()
     data: tuple[DataGroup, ...] = ()
     plots: tuple[Plot, ...] = ()

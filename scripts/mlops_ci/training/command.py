@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from mlops_ci.config import load as load_config
+from mlops_ci.config.sections import NamingPatterns
 from mlops_ci.core import gha
 from mlops_ci.training import naming
 from mlops_ci.core.errors import EXIT_OK, CheckFailed, MlopsCiError
@@ -107,31 +107,14 @@ def reasons_to_train(pipeline: Pipeline, changed_files: list[str],
     return reasons
 
 
-def _git(repo: Path, *args: str, check: bool = True) -> str | None:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False, timeout=120)
-    if done.returncode != 0:
-        if not check:
-            return None
-        detail = (done.stderr.strip().splitlines() or [str(done.returncode)])[-1]
-        raise MlopsCiError(f"git {' '.join(args)}: {detail}", where=str(repo))
-    return done.stdout
-
-
-def naming_config(repo: Path, base: str) -> dict[str, re.Pattern[str]]:
+def naming_config(repo: Path, base: str) -> NamingPatterns:
     """The naming conventions of .github/mlops-ci.yml as the *base* commit has it (a PR can't loosen
     its own rules); the defaults when it has none."""
-    text = _git(repo, "show", f"{base}:.github/mlops-ci.yml", check=False) if base else None
-    if text is None:
-        return naming.parse_config(None)
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise MlopsCiError(f"cannot read the config: {error}", where=".github/mlops-ci.yml") from error
-    return naming.parse_config(document, f"{base}:.github/mlops-ci.yml")
+    return load_config(repo=repo, rev=base).naming
 
 
 def naming_problems(changed_files: list[str], model: str | None, experiment: str | None,
-                    config: dict[str, re.Pattern[str]]) -> list[str]:
+                    config: NamingPatterns) -> list[str]:
     """Names the change brings in that break the team's conventions: datasets (the `.dvc` files it
     adds or changes, e.g. data/raw.dvc tracks "raw"), the registered model's and the MLflow
     experiment's name."""

@@ -46,14 +46,12 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlops_ci.core import gha
-from mlops_ci.report import command as report
+from mlops_ci.config import load as load_config
+from mlops_ci.config.sections import ReportConfig
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, repo_path
 from mlops_ci.clients.mlflow import Registry
@@ -78,54 +76,6 @@ def pick_merged_pull(pulls: Sequence[dict[str, Any]], sha: str, branch: str) -> 
     return max(exact or merged, key=lambda pull: pull["merged_at"]) if merged else None
 
 
-# --- config -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PromotionConfig:
-    """The `promotion:` section of .github/mlops-ci.yml."""
-
-    gates: tuple[str, ...] = ()
-    alias: str = DEFAULT_ALIAS
-    predictions: str = DEFAULT_PREDICTIONS
-    copy_to: str = ""
-
-
-def parse_promotion(text: str, where: str) -> PromotionConfig:
-    """The `promotion:` section of a config text (other sections belong to other commands)."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise MlopsCiError(f"malformed YAML: {error}", where=where) from error
-    section = (document or {}).get("promotion") if isinstance(document, dict) else None
-    if section is None:
-        return PromotionConfig()
-    if not isinstance(section, dict):
-        raise MlopsCiError("promotion: expected a mapping", where=where)
-    allowed = ("gates", "alias", "predictions", "copy_to")
-    for key, value in section.items():
-        if key not in allowed:
-            raise MlopsCiError(f"promotion.{key}: unknown key (allowed: {', '.join(allowed)})", where=where)
-        if key == "gates":
-            if not isinstance(value, list) or not all(isinstance(gate, str) for gate in value):
-                raise MlopsCiError("promotion.gates: expected a list of gate expressions", where=where)
-            for gate in value:
-                parse_gate(gate, where)
-        elif not isinstance(value, str) or not value:
-            raise MlopsCiError(f"promotion.{key}: expected a non-empty string", where=where)
-    return PromotionConfig(**{**section, "gates": tuple(section.get("gates", ()))})
-
-
-def load_promotion(option: str | None) -> PromotionConfig:
-    """--config FILE (must exist), else .github/mlops-ci.yml when it exists, else the defaults."""
-    path = Path(option) if option else report.DEFAULT_CONFIG
-    if not path.is_file():
-        if option:
-            raise MlopsCiError("no such config file", where=option)
-        return PromotionConfig()
-    try:
-        return parse_promotion(path.read_text(encoding="utf-8"), str(path))
-    except (OSError, UnicodeDecodeError) as error:
-        raise MlopsCiError("cannot read the config", where=str(path)) from error
 
 
 # --- promote ------------------------------------------------------------------------------------
@@ -157,7 +107,7 @@ def find_candidate(registry: Registry, model: str | None, selector: tuple[str, s
 
 
 def check_gates(registry: Registry, candidate: Any, champion: Any | None, gates: Sequence[Gate],
-                settings: tuple[report.Config, str]) -> list[GateResult]:
+                settings: tuple[ReportConfig, str]) -> list[GateResult]:
     """Every gate's result for `candidate` against `champion` (a model version or None)."""
     directions, predictions = settings
     metrics = registry.run_metrics(candidate.run_id)
@@ -175,7 +125,7 @@ def check_gates(registry: Registry, candidate: Any, champion: Any | None, gates:
 
 
 def promote(registry: Registry, candidate: Any, gates: Sequence[Gate], alias: str, *,  # pylint: disable=too-many-arguments
-            settings: tuple[report.Config, str], merged_at: str | None) -> Outcome:
+            settings: tuple[ReportConfig, str], merged_at: str | None) -> Outcome:
     """Gate `candidate` against the current champion and, when every gate passed, make it the champion."""
     name, number, tags = candidate.name, str(candidate.version), dict(candidate.tags or {})
     pr = int(tags[PR_TAG]) if tags.get(PR_TAG, "").isdigit() else None
@@ -253,11 +203,12 @@ def selected(args: argparse.Namespace) -> tuple[tuple[str, str] | None, str | No
 
 def run_promote(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci promote`."""
-    config = load_promotion(args.config)
+    config = load_config(args.config)  # read once: the gates and the report's metric directions
     gates = [parse_gate(text) for text in args.gate] if args.gate else \
-        [parse_gate(text, args.config or str(report.DEFAULT_CONFIG)) for text in config.gates]
-    alias, copy_to = args.alias or config.alias, args.copy_to or config.copy_to
-    settings = (report.load_config(args.config, Path()), config.predictions)
+        [parse_gate(text, str(config.source)) for text in config.promotion.gates]
+    alias = args.alias or config.promotion.alias or DEFAULT_ALIAS
+    copy_to = args.copy_to or config.promotion.copy_to
+    settings = (config.report, config.promotion.predictions or DEFAULT_PREDICTIONS)
     if args.version is not None and not args.model:
         raise MlopsCiError("--version needs --model")
     selector, merged_at, why = selected(args)

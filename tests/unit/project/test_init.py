@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mlops_ci.config import load as load_config
 from mlops_ci.project import init
 from mlops_ci.training import naming
 from mlops_ci.cli import main
@@ -74,8 +75,9 @@ def test_gitignore_leaves_dvc_data_out(project):
 
 
 def test_config_and_names_follow_the_naming_conventions(project):
-    config = naming.load_config(project / ".github" / "mlops-ci.yml")
-    assert config == naming.parse_config(None)  # the scaffold spells the defaults out
+    config = load_config(str(project / ".github" / "mlops-ci.yml")).naming
+    # The scaffold spells the defaults out.
+    assert {kind: pattern.pattern for kind, pattern in config.items()} == naming.DEFAULTS
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert naming.check("model", params["model"]["name"], config) is None
     assert naming.check("experiment", params["model"]["experiment"], config) is None

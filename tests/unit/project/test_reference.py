@@ -1,5 +1,6 @@
 """`mlops-ci reference`: docs/reference/workflows-and-actions.md is generated from the workflow and
-action YAML, and the check fails while it (or the README's link to it) is out of date."""
+action YAML (and docs/users/config.md from the config schema), and the check fails while one (or the
+README's link to the reference) is out of date."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlops_ci.project import reference
+from mlops_ci.project import config_doc, reference
 from mlops_ci.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -117,6 +118,18 @@ def test_a_changed_input_makes_the_check_fail_naming_the_file(checkout, capsys):
     assert reference_cmd(checkout) == 0
     text = out.read_text()
     assert "How much, now." in text and text.startswith("# Our intro, kept") and "Our footer, kept." in text
+
+
+def test_a_stale_config_md_makes_the_check_fail_naming_it(checkout, capsys):
+    assert reference_cmd(checkout) == 0
+    config_md = checkout / config_doc.CONFIG_DOC
+    assert config_md.read_text() == config_doc.markdown()
+    config_md.write_text(config_md.read_text().replace("Decimals shown", "Decimals"))
+    capsys.readouterr()
+    assert reference_cmd(checkout, "--check") == 1
+    assert capsys.readouterr().err == \
+        f"error: {config_md}: out of date with the config schema: run `mlops-ci reference`\n"
+    assert reference_cmd(checkout) == 0 and config_md.read_text() == config_doc.markdown()
 
 
 def test_readme_must_link_the_reference(checkout, capsys):

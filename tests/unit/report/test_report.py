@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_ci.report import comment
+from mlops_ci.config.sections import ReportConfig
 from mlops_ci.report import command as report
 from mlops_ci.report import compare
 from mlops_ci.report import data as report_data
@@ -267,66 +267,6 @@ def champion(**metrics) -> records.Champion:
     return records.Champion("ok", "digits", "champion", "3", "run1", metrics)
 
 
-# --- config -------------------------------------------------------------------------------------
-
-def test_config_defaults_and_values():
-    assert report.parse_config("", "c.yml") == report.Config()
-    assert report.parse_config("policy:\n  allow_hotfix_to_main: true\n", "c.yml") == report.Config()
-    config = report.parse_config("report:\n  lower_is_better: [val_loss, '*_ms']\n  higher_is_better: [error_budget]\n"
-                                 "  precision: 2\n  max_points: 10\n  max_files: 0\n  max_chars: 5000\n"
-                                 "  informational: [epochs]\n", "c.yml")
-    assert config == report.Config(("val_loss", "*_ms"), ("error_budget",), 2, 10, 0, 5000, ("epochs",))
-
-
-@pytest.mark.parametrize("text, message, line", [
-    ("report:\n  colour: red\n", "report.colour: unknown key (allowed: higher_is_better, informational, "
-                                  "lower_is_better, max_chars, max_files, max_points, precision)", 2),
-    ("report:\n  precision: -1\n", "report.precision: expected a whole number from 0 to 12", 2),
-    ("report:\n  max_chars: 65536\n", "report.max_chars: expected a whole number from 1000 to 65416", 2),
-    ("report:\n  precision: true\n", "report.precision: expected a whole number from 0 to 12", 2),
-    ("report:\n  max_points: 2.5\n", "report.max_points: expected a whole number from 2 to 1000", 2),
-    ("report:\n  lower_is_better: val_loss\n", "report.lower_is_better: expected a list of metric names", 2),
-    ("report:\n  higher_is_better: ['']\n", "report.higher_is_better: expected a list of metric names", 2),
-    ("report:\n  lower_is_better: [a]\n  higher_is_better: [a]\n",
-     "report: 'a' is both lower_is_better and higher_is_better", 2),
-    ("report:\n  informational: [a]\n  higher_is_better: [a]\n",
-     "report: 'a' is both higher_is_better and informational", 2),
-    ("report: [1]\n", "report: expected a mapping", 1),
-    ("- report\n", "top level: expected a mapping of sections", 1),
-    ("report:\n  precision: [\n", "malformed YAML", 3),
-])
-def test_config_errors(text, message, line):
-    with pytest.raises(MlopsCiError) as raised:
-        report.parse_config(text, "c.yml")
-    assert raised.value.message.startswith(message)
-    assert (raised.value.where, raised.value.line) == ("c.yml", line)
-
-
-def test_config_file(tmp_path):
-    assert report.load_config(None, tmp_path) == report.Config()
-    (tmp_path / ".github").mkdir()
-    (tmp_path / ".github" / "mlops-ci.yml").write_text("report:\n  precision: 3\n", encoding="utf-8")
-    assert report.load_config(None, tmp_path).precision == 3
-    other = tmp_path / "other.yml"
-    other.write_bytes(b"report:\n  precision: 1\n")
-    assert report.load_config(str(other), tmp_path).precision == 1
-    other.write_bytes(b"\xff\xfe")
-    with pytest.raises(MlopsCiError, match="cannot read the config: not UTF-8 text"):
-        report.load_config(str(other), tmp_path)
-    with pytest.raises(MlopsCiError, match="no such config file"):
-        report.load_config(str(tmp_path / "missing.yml"), tmp_path)
-
-
-@pytest.mark.parametrize("name, path, lower", [
-    ("accuracy", "", False), ("val_loss", "", True), ("train.loss", "", True), ("error_rate", "", True),
-    ("rmse", "", True), ("MAE", "", True), ("latency_p95", "", True), ("f1", "", False),
-    ("p95_ms", "", True), ("error_budget", "", False), ("score", "eval/metrics.json", True),
-])
-def test_direction(name, path, lower):
-    config = report.Config(lower_is_better=("*_ms", "eval/*:score"), higher_is_better=("error_budget",))
-    assert config.lower_is_better_for(name, path) is lower
-
-
 # --- DVC JSON -> records ------------------------------------------------------------------------
 
 def test_parse_metrics_diff():
@@ -473,7 +413,7 @@ def test_verdict(outcomes, result):
 def test_compare_against_base_and_champion():
     rows = report_dvc.parse_metrics_diff(METRICS_DIFF_MIXED)
     metrics, vs_base, vs_champion = compare.compare(rows, champion(accuracy=0.99, precision=0.5, val_loss=0.4),
-                                                   report.Config())
+                                                   ReportConfig())
     by_name = {row.name: row for row in metrics}
     assert by_name["val_loss"].lower_is_better and by_name["val_loss"].vs_base == "better"
     assert (by_name["precision"].vs_base, by_name["f1"].vs_base) == ("worse", "same")
@@ -481,7 +421,7 @@ def test_compare_against_base_and_champion():
     assert (by_name["accuracy"].vs_champion, by_name["precision"].vs_champion) == ("worse", "better")
     assert (vs_champion.result, vs_champion.better, vs_champion.worse) == ("mixed", 1, 2)
     assert by_name["accuracy"].champion_change == -0.01
-    _, _, unavailable = compare.compare(rows, records.Champion("unavailable", message="down"), report.Config())
+    _, _, unavailable = compare.compare(rows, records.Champion("unavailable", message="down"), ReportConfig())
     assert (unavailable.result, unavailable.reason) == ("unavailable", "down")
 
 
@@ -493,31 +433,31 @@ TWO_FILES = {"metrics/eval.json": {"accuracy": {"old": 0.9, "new": 0.81}, "loss"
 def test_champion_column_matches_mlflow_keys_per_file():
     rows = report_dvc.parse_metrics_diff(TWO_FILES)
     metrics, _, vs_champion = compare.compare(rows, champion(**{"eval.accuracy": 0.9, "train.accuracy": 0.96,
-                                                               "eval.loss": 0.3}), report.Config())
+                                                               "eval.loss": 0.3}), ReportConfig())
     by_key = {row.key: row for row in metrics}
     assert sorted(by_key) == ["eval.accuracy", "eval.loss", "train.accuracy"]
     assert (by_key["eval.accuracy"].champion, by_key["eval.accuracy"].vs_champion) == (0.9, "worse")
     assert (by_key["train.accuracy"].champion, by_key["train.accuracy"].vs_champion) == (0.96, "better")
     assert (vs_champion.result, vs_champion.better, vs_champion.worse, vs_champion.same) == ("mixed", 1, 1, 1)
     # A champion that logged bare names (one value for both rows) is not matched to either row.
-    _, _, flat = compare.compare(rows, champion(accuracy=0.9, loss=0.3), report.Config())
+    _, _, flat = compare.compare(rows, champion(accuracy=0.9, loss=0.3), ReportConfig())
     assert flat.result == "n/a" and "<file stem>.<key>" in flat.reason
 
 
 def test_one_metrics_file_keeps_bare_mlflow_keys():
     metrics, _, vs_champion = compare.compare(report_dvc.parse_metrics_diff(METRICS_DIFF), champion(accuracy=0.99),
-                                             report.Config())
+                                             ReportConfig())
     assert {row.key for row in metrics} == {"accuracy", "f1", "precision", "recall"}
     assert (vs_champion.result, vs_champion.compared) == ("worse", 1)
 
 
 @pytest.mark.parametrize("name, config, direction", [
-    ("feature_importance.age", report.Config(), INFO), ("train_time_s", report.Config(), INFO),
-    ("n_samples", report.Config(), INFO), ("eval.n_errors", report.Config(), INFO),
-    ("train_loss", report.Config(), LOWER), ("accuracy", report.Config(), HIGHER),
-    ("epochs", report.Config(informational=("epochs",)), INFO),
-    ("count_ratio", report.Config(higher_is_better=("count_*",)), HIGHER),
-    ("loss", report.Config(informational=("eval.*",)), LOWER),
+    ("feature_importance.age", ReportConfig(), INFO), ("train_time_s", ReportConfig(), INFO),
+    ("n_samples", ReportConfig(), INFO), ("eval.n_errors", ReportConfig(), INFO),
+    ("train_loss", ReportConfig(), LOWER), ("accuracy", ReportConfig(), HIGHER),
+    ("epochs", ReportConfig(informational=("epochs",)), INFO),
+    ("count_ratio", ReportConfig(higher_is_better=("count_*",)), HIGHER),
+    ("loss", ReportConfig(informational=("eval.*",)), LOWER),
 ])
 def test_informational_direction(name, config, direction):
     assert config.direction(name) == direction
@@ -528,7 +468,7 @@ def test_informational_metrics_show_the_change_but_are_never_judged():
                              "feature_importance.age": {"old": 0.4, "new": 0.2},
                              "epochs": {"old": 10, "new": 12}}}
     item = report.build_report("develop", {"metrics": diff}, champion=champion(**{"feature_importance.age": 0.5}),
-                               config=report.Config(informational=("epochs",)))
+                               config=ReportConfig(informational=("epochs",)))
     by_name = {row.name: row for row in item.metrics}
     assert by_name["feature_importance.age"].informational and by_name["epochs"].informational
     assert (by_name["feature_importance.age"].vs_base, by_name["feature_importance.age"].vs_champion) == \
@@ -547,7 +487,7 @@ def test_an_importance_bar_plot_going_down_is_no_regression():
     table = records.ClassTable("importance", "Feature importance", "feature", ("importance",),
                               {"new": {"age": {"importance": 0.2}}, "base": {"age": {"importance": 0.4}}})
     item = report.build_report("develop", {})
-    [plot] = compare.with_directions([table], report.Config())
+    [plot] = compare.with_directions([table], ReportConfig())
     full, _ = report_plots.class_table_levels(item, plot)
     assert "0.2000 (▼-0.2000)" in full and "⚠️" not in full
 
@@ -646,7 +586,7 @@ def curve(points_new, points_base, name="loss") -> records.CurvePlot:
 
 def test_curves_are_downsampled_and_plain_decimals():
     points = [(float(step), 1e-5 * (1000 - step)) for step in range(1000)]
-    item = report.build_report("develop", {}, config=report.Config(max_points=30))
+    item = report.build_report("develop", {}, config=ReportConfig(max_points=30))
     full, coarse, summary = report_plots.curve_levels(item, curve(points, points))
     lines = re.findall(r"    line \[(.*)\]", full)
     assert len(lines) == 2 and all(len(line.split(", ")) == 30 for line in lines)
@@ -699,7 +639,7 @@ def test_other_plots_warnings_and_data_caps():
     groups = tuple(report_data.DataGroup(f"dir{index}", True, files=(("added", f"dir{index}/a"),) * 3)
                    for index in range(report_markdown.MAX_DATA_GROUPS + 2))
     item = records.Report("develop", (), records.Verdict("n/a", reason="none"), records.Verdict("n/a", reason="x"),
-                         records.Champion("n/a", message="x"), config=report.Config(max_files=2), data=groups,
+                         records.Champion("n/a", message="x"), config=ReportConfig(max_files=2), data=groups,
                          plots=(records.OtherPlot("weird", "Weird"), records.ImagePlot("a.png", ("workspace",))),
                          warnings=tuple(f"w{index}" for index in range(12)))
     markdown, _ = report_render.render(item)
@@ -723,7 +663,7 @@ def test_500_metrics_and_20_plots_fit_with_whole_tables():
     print(f"\nreport build with 500 metrics and 20 plots (1000 points each): {elapsed * 1000:.0f} ms, "
           f"{report_markdown.size(markdown):,} characters, dropped: {dropped}")
     assert report_markdown.size(markdown) <= markers.COMMENT_LIMIT
-    assert report_markdown.size(markdown) <= report.Config().max_chars
+    assert report_markdown.size(markdown) <= ReportConfig().max_chars
     assert dropped and dropped[0] == "plot point detail"
     assert "> ✂️ **Shortened** to stay under GitHub's 65,536-character comment limit: left out plot point " \
            "detail" in markdown
@@ -737,7 +677,7 @@ def test_500_metrics_and_20_plots_fit_with_whole_tables():
 
 def test_fit_drops_stages_in_order_and_keeps_the_metrics_table():
     item = report.build_report("develop", synthetic_dvc(metrics=40, plots=6, points=100, files=50),
-                               config=report.Config(max_chars=6000))
+                               config=ReportConfig(max_chars=6000))
     markdown, dropped = report_render.render(item)
     assert dropped == [stage for stage in report_render.STAGES if stage in dropped]
     assert "params" in dropped and "experiment table" not in dropped   # this report has no experiments
@@ -749,7 +689,7 @@ def test_fit_drops_stages_in_order_and_keeps_the_metrics_table():
 
 
 def test_a_report_at_the_largest_max_chars_still_posts_with_its_marker():
-    item = report.build_report("develop", synthetic_dvc(), config=report.Config(max_chars=markers.BODY_LIMIT))
+    item = report.build_report("develop", synthetic_dvc(), config=ReportConfig(max_chars=markers.BODY_LIMIT))
     markdown, dropped = report_render.render(item)
     assert dropped and report_markdown.size(markdown) > markers.BODY_LIMIT - 2000
     assert len(markers.with_marker(markdown, "k" * markers.MAX_KEY)) <= markers.COMMENT_LIMIT
@@ -1140,7 +1080,7 @@ def test_data_with_the_cache_lists_files_and_says_so(data_repo, tmp_path):
                                         ("added", "data/raw/f5.txt"))
     assert groups["data/raw"].nfiles == (4, 4) and groups["data/extra"].nfiles == (None, 2)
     markdown = report_markdown.data_block(records.Report("main", (), records.Verdict("n/a"), records.Verdict("n/a"),
-                                                      records.Champion("n/a"), report.Config(), data=tuple(groups.values())))
+                                                      records.Champion("n/a"), ReportConfig(), data=tuple(groups.values())))
     assert "Files under <code>data/raw</code>: 3 changed (listed from the DVC cache)" in markdown
 
 

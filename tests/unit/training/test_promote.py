@@ -18,7 +18,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops_ci.training import promote
-from mlops_ci.report import command as report
+from mlops_ci.config.sections import ReportConfig
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.local.services import free_port
@@ -78,7 +78,7 @@ def test_gates_name_mlflow_keys_with_several_metrics_files():
     gates = [parse_gate(text) for text in ("eval.accuracy>=0.9", "train.accuracy>=0.995",
                                                    "eval.loss:no-regress:0.01", "accuracy>=0.9")]
     results = promote.check_gates(registry, SimpleNamespace(run_id="new"), SimpleNamespace(run_id="old"), gates,
-                                  (report.Config(), "eval/predictions.csv"))
+                                  (ReportConfig(), "eval/predictions.csv"))
     assert [result.status for result in results] == ["passed", "failed", "failed", "failed"]
     assert "+0.05" in results[2].detail   # loss: lower is better, by the report's rule on the MLflow key
     assert "(it logged eval.accuracy, train.accuracy: with several metrics files, gates name " \
@@ -123,31 +123,6 @@ def test_pick_merged_pull():
     pulls = [pull(3, merged_at="2026-11-26T12:00:00Z"), pull(4, sha="abc"), pull(5)]
     assert promote.pick_merged_pull(pulls, "abc", "main")["number"] == 4
     assert promote.pick_merged_pull(pulls, "def", "main")["number"] == 3
-
-
-def test_promotion_config(tmp_path, monkeypatch):
-    text = "policy: {}\npromotion:\n  gates: ['accuracy>=0.9']\n  alias: prod\n  copy_to: digits-prod\n"
-    config = promote.parse_promotion(text, "x.yml")
-    assert config == promote.PromotionConfig(("accuracy>=0.9",), "prod", promote.DEFAULT_PREDICTIONS,
-                                             "digits-prod")
-    assert promote.parse_promotion("", "x.yml") == promote.PromotionConfig()
-    assert promote.parse_promotion("- a list\n", "x.yml") == promote.PromotionConfig()
-    for bad, message in (("promotion: [1]", "expected a mapping"), ("promotion: {gate: []}", "unknown key"),
-                         ("promotion: {gates: accuracy}", "list of gate"),
-                         ("promotion: {gates: [nope]}", "nope"),
-                         ("promotion: {alias: ''}", "non-empty"), ("promotion: [", "malformed YAML")):
-        with pytest.raises(MlopsCiError, match=message):
-            promote.parse_promotion(bad, "x.yml")
-    monkeypatch.chdir(tmp_path)
-    assert promote.load_promotion(None) == promote.PromotionConfig()
-    with pytest.raises(MlopsCiError, match="no such config file"):
-        promote.load_promotion("missing.yml")
-    (tmp_path / ".github").mkdir()
-    (tmp_path / ".github" / "mlops-ci.yml").write_text(text)
-    assert promote.load_promotion(None).alias == "prod"
-    (tmp_path / "latin1.yml").write_bytes(b"promotion: {alias: \xe9}\n")
-    with pytest.raises(MlopsCiError, match="cannot read"):
-        promote.load_promotion("latin1.yml")
 
 
 # --- against MLflow -------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ from mlflow.tracking import MlflowClient
 
 from conftest import read_outputs
 from mlops_ci.training import experiments
-from mlops_ci.training import naming
 from mlops_ci.training import command as train
 from mlops_ci.training import experiment, run
 from mlops_ci.cli import main
@@ -287,7 +286,7 @@ def test_a_failed_experiment_is_a_failed_gate(pipeline_repo, tmp_path, capsys, v
 
 
 def test_naming_problems_of_datasets_the_model_and_the_experiment():
-    config = naming.parse_config(None)
+    config = {}  # the config file sets no kind: the defaults
     assert train.naming_problems(["data/raw.dvc", "src/a.py"], "digits-classifier", "digits-classifier",
                                  config) == []
     problems = train.naming_problems(["data/Raw Images.dvc"], "Digits_Model", "Digits V2", config)
