@@ -19,9 +19,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlops_ci.core import proc
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.local import act, console, envs, events, pulls, refs, stack, triggers
-from mlops_ci.core import proc as git
 from mlops_ci.local.github.state import Comment, GitHubState, PullRequest, Repository
 
 EVENTS = ("pull_request", "push", "schedule", "workflow_dispatch")
@@ -55,19 +55,19 @@ def build_event(args: argparse.Namespace, repo: Path, slug: str,
     if args.event == "pull_request":
         if not args.head or not args.base:
             raise MlopsCiError("pull_request needs --head BRANCH and --base BRANCH")
-        head_sha, base_sha = git.rev_parse(repo, args.head), git.rev_parse(repo, args.base)
+        head_sha, base_sha = proc.rev_parse(repo, args.head), proc.rev_parse(repo, args.base)
         payload = events.pull_request_event(
             slug=slug, number=args.pr_number or 1, head=args.head, head_sha=head_sha, base=args.base,
             base_sha=base_sha, title=args.title or f"Merge {args.head} into {args.base}", body=body,
             action=args.action, author_association=args.author_association, fork_owner=args.fork_owner,
             fork_deleted=args.fork_deleted)
         return payload, args.head, head_sha
-    branch = args.branch or git.current_branch(repo)
-    sha = git.rev_parse(repo, branch)
+    branch = args.branch or proc.current_branch(repo)
+    sha = proc.rev_parse(repo, branch)
     if args.event == "push":
-        parent = git.git(repo, "rev-list", "--max-count=1", "--skip=1", sha) or "0" * 40
+        parent = proc.git(repo, "rev-list", "--max-count=1", "--skip=1", sha) or "0" * 40
         payload = events.push_event(slug=slug, branch=branch, before=parent,
-                                    head_commit=git.commit_info(repo, sha))
+                                    head_commit=proc.commit_info(repo, sha))
     elif args.event == "schedule":
         payload = events.schedule_event(slug=slug, cron=args.cron)
     else:
@@ -120,7 +120,7 @@ def open_project(args: argparse.Namespace) -> Project:
     repo = Path(args.repo).resolve()
     if not (repo / ".git").exists():
         raise MlopsCiError("not a git repository", where=str(repo))
-    slug = args.repository or git.repository_slug(repo) or f"local/{repo.name}"
+    slug = args.repository or proc.repository_slug(repo) or f"local/{repo.name}"
     return Project(repo, slug, pulls.work_folder(repo))
 
 
@@ -163,7 +163,7 @@ def _new_pull_text(args: argparse.Namespace, project: Project) -> tuple[str, str
     """Title and body of a PR about to be recorded (--title, else the head's last commit subject;
     --body-file), once --head and --base are known to exist."""
     for branch in (args.head, args.base):
-        git.rev_parse(project.repo, branch)
+        proc.rev_parse(project.repo, branch)
     body = _read_text(args.body_file) if args.body_file else ""
     return args.title or pulls.default_title(project.repo, args.head), body
 
@@ -223,14 +223,14 @@ def _prepare(args: argparse.Namespace, project: Project, source: Path, commit: t
         workdir = project.repo
     else:
         workdir = work / project.repo.name
-        git.clone_at(project.repo, workdir, *commit, project.slug)
+        proc.clone_at(project.repo, workdir, *commit, project.slug)
     workflows = workdir / (args.workflow or ".github/workflows")
     caller_files = [workflows] if workflows.is_file() else refs.workflow_files(workflows)
     if not caller_files:
         raise MlopsCiError("no workflow files", where=str(workflows))
     # act copies a local repository whole for every action it loads: give it only the files git
     # would track (uncommitted edits included, a virtual environment left out).
-    snapshot = git.copy_visible_files(source, work / "mlops-ci")
+    snapshot = proc.copy_visible_files(source, work / "mlops-ci")
     mapping = refs.local_repository_map(caller_files + refs.source_files(snapshot), snapshot,
                                         args.source_repo)
     return workdir, caller_files, mapping
