@@ -32,8 +32,8 @@ from mlops_ci.report import command as report
 from mlops_ci.report import render as report_render
 from mlops_ci.clients.github import GitHubClient
 from mlops_ci.core.proc import git
-from mlops_ci.local.github.server import GitHubStandIn
 from mlops_ci.local.github.state import GitHubState
+from testing.github import GitHubStandIn
 from testing.project import commit_change, make_project_repo, merge, seed_dvc_remote
 from mlops_ci.local.services import mlflow_server
 

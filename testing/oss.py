@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from mlops_ci.local.services import LOOPBACK, S3Server
+from mlops_ci.local.services import LOOPBACK
+from testing.services import S3Server
 
 __all__ = ["DOMAIN", "OssStandIn", "oss_stand_in", "path_style_refusal", "virtual_bucket"]
 

@@ -19,7 +19,7 @@ from botocore.configloader import load_config
 from mlflow.store.artifact.s3_artifact_repo import S3ArtifactRepository
 
 from testing import oss as oss_module
-from mlops_ci.local import services
+from testing import services
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "### Alibaba Cloud OSS as the object store"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import promtool, read_outputs
+from testing.fixtures import promtool, read_outputs
 from mlops_ci.monitoring.alerts import (DATASOURCE_UID, Options, build_dashboard, build_datasource,
                               build_prometheus_config, build_provider, build_rules)
 from mlops_ci.cli import main

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from conftest import registered_model
+from testing.fixtures import registered_model
 from mlops_ci.monitoring import canary
 from mlops_ci.monitoring.canary import (ABORT, FRACTION_TAG, HOLD, PROMOTE, STEP, VERSION_TAG, Move, next_move,
                              parse_steps)

@@ -20,9 +20,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import mlops_ci
-from conftest import MLFLOW_CLIENT_ENV, enter_service, promtool
+from testing.fixtures import MLFLOW_CLIENT_ENV, enter_service, promtool
 from mlops_ci.cli import main
 from mlops_ci.local import services
+from testing import services as test_services
 from mlops_ci.monitoring.serve import Arm, Metrics, PredictionLog, Service, deployed_at, log_rows, route
 
 MODEL = "iris"
@@ -291,7 +292,7 @@ def test_prometheus_scrapes_the_server_and_fires_on_the_degraded_canary(iris_mod
         assert main(["alerts", "--model", name, "--out", str(monitoring), "--tolerance", "0.1", "--for", "2s",
                      "--target", target, "--scrape-interval", "1s"]) == 0
         with ExitStack() as stack:
-            prometheus = enter_service(stack, services.prometheus_server(
+            prometheus = enter_service(stack, test_services.prometheus_server(
                 tmp_path / "prometheus", monitoring / "prometheus.yml"))
             api = stack.enter_context(httpx.Client(base_url=prometheus.url, timeout=30))
             model = stack.enter_context(httpx.Client(base_url=url, timeout=30))

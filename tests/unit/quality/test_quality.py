@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_outputs
+from testing.fixtures import read_outputs
 from mlops_ci.quality import lint as quality
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError

@@ -23,7 +23,7 @@ from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.local.services import free_port
 
-from conftest import TEST_REPO, TEST_TOKEN
+from testing.fixtures import TEST_REPO, TEST_TOKEN
 
 PREDICTIONS = "eval/predictions.csv"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from conftest import read_outputs
+from testing.fixtures import read_outputs
 from mlops_ci.training import experiments
 from mlops_ci.training import naming
 from mlops_ci.training import command as train
