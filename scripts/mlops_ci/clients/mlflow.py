@@ -149,6 +149,16 @@ class Registry:
                  for version in self.versions_tagged(name, tag, value)}
         return [version for _, version in sorted(found.items()) if COPY_TAG not in (version.tags or {})]
 
+    def models(self) -> list[Any]:
+        """Every registered model (each with its `aliases`)."""
+        return list(self._call("listing registered models", self._client.search_registered_models))
+
+    def versions(self, name: str) -> list[Any]:
+        """Every version of model `name`, oldest first."""
+        found = self._call(f"listing versions of {name}", self._client.search_model_versions,
+                           f"name = {_literal(name)}")
+        return sorted(found, key=lambda version: int(version.version))
+
     def alias_version(self, name: str, alias: str) -> str | None:
         """The version number under `alias`, None when the alias is not set."""
         aliases = self.model(name).aliases or {}
