@@ -1,4 +1,5 @@
-"""The demo (`python -m testing.demo`, run by `dev/demo.sh`): the whole PR → merge → promote story, played locally on the bundled example.
+"""The demo (`python -m testing.demo`, run by `dev/demo.sh`): the whole PR → merge → promote story,
+played locally on the bundled example.
 
 It makes a scratch project repository from the example and our caller templates, gives it a DVC
 remote, and plays the story with the very commands a user types: `mlops-ci local pr open` for a
