@@ -68,7 +68,7 @@ def local_mlflow(folder: Path) -> Iterator[str]:
     """An MLflow server for one run, its data under ``folder/mlflow``: its URL."""
     if importlib.util.find_spec("mlflow") is None:
         raise MlopsCiError("no MLflow tracking URI given and no MLflow to start a server with: "
-                           "pip install 'mlops-ci[sandbox]' or pass --mlflow-tracking-uri")
+                           "pip install 'mlops-ci[local]' or pass --mlflow-tracking-uri")
     try:
         with mlflow_server(folder / "mlflow") as server:
             print(f"started an MLflow server at {server.url} (data: {folder / 'mlflow'})", flush=True)
