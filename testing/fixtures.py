@@ -192,3 +192,13 @@ def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         del os.environ["MLOPS_CI_ENV_CACHE"]
     else:
         os.environ["MLOPS_CI_ENV_CACHE"] = saved
+
+
+def predictions(labels, guesses) -> str:
+    """An evaluation file (index,label,prediction) as the promote gates read it."""
+    rows = [f"{index},{label},{guess}" for index, (label, guess) in enumerate(zip(labels, guesses))]
+    return "index,label,prediction\n" + "\n".join(rows) + "\n"
+
+
+# The champion metrics the alert tests derive their thresholds from.
+CHAMPION = {"accuracy": 0.95, "val_loss": 0.2, "f1": 0.9}

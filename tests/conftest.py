@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["testing.fixtures"]
+pytest_plugins = ["testing.fixtures", "testing.pipeline"]
 
 # Whole projects the end-to-end tests copy into a scaffolded repository: their tests run there, not here.
 collect_ignore = ["projects"]
