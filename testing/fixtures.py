@@ -29,6 +29,7 @@ from testing.github import GitHubStandIn
 from testing.project import make_project_repo
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "image-classifier"
 T = TypeVar("T")
 
 TEST_TOKEN = "test-token"
@@ -202,3 +203,9 @@ def predictions(labels, guesses) -> str:
 
 # The champion metrics the alert tests derive their thresholds from.
 CHAMPION = {"accuracy": 0.95, "val_loss": 0.2, "f1": 0.9}
+
+
+def env_python(env: Path, code: str, cwd: Path | None = None) -> str:
+    """What `code` prints when run by the python of virtual environment `env`."""
+    return subprocess.run([str(env / "bin" / "python"), "-c", code], check=True, capture_output=True,
+                          text=True, cwd=cwd).stdout.strip()

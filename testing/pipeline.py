@@ -1,5 +1,6 @@
 """Fixtures of the `train` tests, fast and integration alike: a tiny git + DVC project and the venv's
-dvc first on PATH (registered by ``pytest_plugins`` in tests/conftest.py)."""
+dvc first on PATH. A test module takes them with
+``from testing.pipeline import fixture_pipeline_repo, fixture_venv_path``."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["testing.fixtures", "testing.pipeline"]
+pytest_plugins = ["testing.fixtures"]
 
 # Whole projects the end-to-end tests copy into a scaffolded repository: their tests run there, not here.
 collect_ignore = ["projects"]

@@ -13,6 +13,7 @@ from mlops_ci.cli import main
 from mlops_ci.core.proc import git
 from mlops_ci.training.promote import find_candidate
 from mlops_ci.clients.mlflow import Registry
+from testing.pipeline import fixture_pipeline_repo, fixture_venv_path  # noqa: F401  fixtures
 
 
 def test_trained_pipeline_is_reused_not_trained_again(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path,

@@ -16,6 +16,7 @@ from mlops_ci.training import command as train
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.proc import git
+from testing.pipeline import fixture_pipeline_repo, fixture_venv_path  # noqa: F401  fixtures
 
 DVC_YAML = textwrap.dedent("""\
     stages:
