@@ -38,7 +38,7 @@ from testing.project import commit_change, make_project_repo, merge, seed_dvc_re
 from mlops_ci.local.services import mlflow_server
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "unit" / "report"))  # synthetic_dvc, beside its canned DVC JSON
 from test_report import synthetic_dvc  # noqa: E402  pylint: disable=wrong-import-position
 
 SLUG = "acme/digits"

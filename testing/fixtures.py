@@ -195,6 +195,9 @@ def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["MLOPS_CI_ENV_CACHE"] = saved
 
 
+# -- helpers shared by a fast and an integration module of one domain ------------------------------
+
+
 def predictions(labels, guesses) -> str:
     """An evaluation file (index,label,prediction) as the promote gates read it."""
     rows = [f"{index},{label},{guess}" for index, (label, guess) in enumerate(zip(labels, guesses))]

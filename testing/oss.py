@@ -29,8 +29,8 @@ from urllib.parse import urlsplit
 from mlops_ci.local.services import LOOPBACK
 from testing.services import S3Server
 
-__all__ = ["BUCKET", "CONFIG_PATH", "DOCUMENTED_ENDPOINT", "DOMAIN", "OssStandIn", "documented", "oss_stand_in",
-           "path_style_refusal", "virtual_bucket"]
+__all__ = ["BUCKET", "CONFIG_PATH", "DOCUMENTED_ENDPOINT", "DOMAIN", "OssStandIn", "documented",
+           "oss_stand_in", "path_style_refusal", "virtual_bucket"]
 
 DOMAIN = "oss-stand-in.test"
 NOT_PROXIED = f"{LOOPBACK},localhost"

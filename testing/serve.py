@@ -18,7 +18,7 @@ from testing.fixtures import MLFLOW_CLIENT_ENV
 MODEL = "iris"
 
 
-def register_iris(url: str, name: str) -> tuple[str, list, list]:
+def register_iris(url: str, name: str) -> tuple[str, list, list]:  # pylint: disable=too-many-locals
     """Model `name` with a champion (logistic regression, promoted_at tagged) and a challenger that
     always answers the most frequent class; (name, the iris features, labels)."""
     # pylint: disable=import-outside-toplevel  # sklearn and mlflow's logging are for this fixture only
@@ -50,8 +50,10 @@ def register_iris(url: str, name: str) -> tuple[str, list, list]:
 def start_server(args: list[str]) -> tuple[subprocess.Popen, str]:
     """`mlops-ci serve ARGS --port 0` from this checkout; the process and its base URL."""
     env = {**os.environ, "PYTHONPATH": str(Path(mlops_ci.__file__).resolve().parents[1])}
-    proc = subprocess.Popen([sys.executable, "-m", "mlops_ci", "serve", *args, "--port", "0"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # The caller stops it: the process outlives this function.
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, "-m", "mlops_ci", "serve", *args, "--port", "0"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if not line.startswith("serving "):
         proc.kill()

@@ -17,7 +17,7 @@ from mlops_ci.local.triggers import sort_out
 from mlops_ci.local.github.state import GitHubState
 from testing.project import commit_change
 from mlops_ci.project.templates import instantiate, template_files
-from testing.local import SLUG
+from testing.local import SLUG, fixture_repo  # noqa: F401  fixture
 
 ROOT = Path(__file__).resolve().parents[3]
 def remote_of(repo: Path) -> tuple[GitHubState, pulls.Repository]:

@@ -25,7 +25,7 @@ from mlops_ci.quality import docker_test
 from mlops_ci.cli import main
 from mlops_ci.quality.docker_test import Plan
 from mlops_ci.core.errors import MlopsCiError
-from testing.docker import PING_TIMEOUT_S, engine_or_skip
+from testing.docker import PING_TIMEOUT_S, engine_or_skip, isolated  # noqa: F401  autouse fixture
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "image-classifier"
