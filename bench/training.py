@@ -32,13 +32,13 @@ from mlops_ci.report import command as report
 from mlops_ci.report import render as report_render
 from mlops_ci.clients.github import GitHubClient
 from mlops_ci.core.proc import git
-from mlops_ci.local.github.server import GitHubStandIn
 from mlops_ci.local.github.state import GitHubState
+from testing.github import GitHubStandIn
 from testing.project import commit_change, make_project_repo, merge, seed_dvc_remote
 from mlops_ci.local.services import mlflow_server
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "unit" / "report"))  # synthetic_dvc, beside its canned DVC JSON
 from test_report import synthetic_dvc  # noqa: E402  pylint: disable=wrong-import-position
 
 SLUG = "acme/digits"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static gates. Runs every gate, prints a summary, exits 1 if any gate failed (2 on a usage error).
 #   bash dev/lint.sh [GATE...]     GATE: zizmor schemas actionlint shellcheck runblocks pylint vulture
+#                                  wheel imports
 #                                  (default: all)
 # LINT_DIR=DIR lints another tree (a sample) with this repo's tools and configs (default: the repo).
 # The gate_* functions are called by name ("gate_$gate"): shellcheck can't see it.
@@ -8,7 +9,7 @@
 set -uo pipefail
 # shellcheck source=dev/lib.sh
 source "$(dirname "$0")/lib.sh"
-ALL_GATES=(zizmor schemas actionlint shellcheck runblocks pylint vulture)
+ALL_GATES=(zizmor schemas actionlint shellcheck runblocks pylint vulture wheel imports)
 PROPS_SCHEMA=$ROOT/tools/schemas/workflow-template-properties.schema.json
 
 ensure_venv || exit 1
@@ -103,6 +104,61 @@ gate_pylint() {
 gate_vulture() {
   [ -d scripts/mlops_ci ] || { echo "no scripts/mlops_ci"; return 0; }
   "$VENV/bin/vulture" scripts/mlops_ci --min-confidence 80 && echo "no dead code found"
+}
+
+# build_wheel DIR: copy the package's files into DIR, build DIR/dist/*.whl offline, list the sources.
+build_wheel() {
+  git ls-files -co --exclude-standard -- pyproject.toml README.md scripts | tar -cf - -T - | tar -xf - -C "$1" &&
+    "$VENV/bin/python" -m pip wheel -q --no-deps --no-build-isolation --wheel-dir "$1/dist" "$1" &&
+    git ls-files -co --exclude-standard -- scripts/mlops_ci > "$1/sources"
+}
+
+# check_wheel WHEEL SOURCES
+check_wheel() {
+  "$VENV/bin/python" - "$@" <<'PY'
+import fnmatch, sys, zipfile
+wheel = sys.argv[1]
+names = [name for name in zipfile.ZipFile(wheel).namelist() if not name.startswith("mlops_ci-")]
+with open(sys.argv[2], encoding="utf-8") as listed:
+    sources = [line.strip().removeprefix("scripts/") for line in listed if "__pycache__" not in line]
+# The scaffold is template content: its tests/conftest.py is what `init` writes.
+problems = [f"ships {name}: not part of the package" for name in names
+            if not name.startswith("mlops_ci/") or fnmatch.fnmatch(name, "*/sandbox/*")
+            or (name.rsplit("/", 1)[-1] in ("demo.py", "oss.py", "conftest.py")
+                and not fnmatch.fnmatch(name, "*/scaffold/*"))]
+problems += [f"does not ship {name}" for name in sorted(set(sources) - set(names))]
+wanted = ("*.schema.json", "*/pylintrc", "*/scaffold/*", "*/shims/*", "*/github-openapi.json")
+problems += [f"holds no {pattern}" for pattern in wanted if not fnmatch.filter(names, f"mlops_ci/{pattern}")]
+if problems:
+    print(*problems, sep="\n")
+print(f"{wheel.rsplit('/', 1)[-1]}: {len(names)} file(s)" + (", as expected" if not problems else ""))
+sys.exit(1 if problems else 0)
+PY
+}
+
+# What the wheel ships: every file of scripts/mlops_ci (modules and data: schemas, pylintrc, scaffold, shims)
+# and nothing else (no testing/, tests, demo or OSS stand-in). Built offline from a copy of the tracked
+# and new files, so that an old build/ or a __pycache__ cannot hide or add a file.
+gate_wheel() {
+  if [ ! -f pyproject.toml ] || [ ! -d scripts/mlops_ci ]; then
+    echo "no scripts/mlops_ci to build"
+    return 0
+  fi
+  local tmp rc=0
+  tmp=$(mktemp -d) || return 1
+  if build_wheel "$tmp"; then
+    check_wheel "$tmp"/dist/*.whl "$tmp/sources" || rc=1
+  else
+    rc=1
+  fi
+  rm -rf "$tmp"
+  return "$rc"
+}
+
+# Layers import only downward ([tool.importlinter] in pyproject.toml); run in scripts/, where mlops_ci is.
+gate_imports() {
+  [ -d scripts/mlops_ci ] || { echo "no scripts/mlops_ci"; return 0; }
+  (cd scripts && "$VENV/bin/lint-imports" --no-cache "$ROOT/pyproject.toml")
 }
 
 gates=("$@")

@@ -1,4 +1,5 @@
-"""The demo (`python -m testing.demo`, run by `dev/demo.sh`): the whole PR → merge → promote story, played locally on the bundled example.
+"""The demo (`python -m testing.demo`, run by `dev/demo.sh`): the whole PR → merge → promote story,
+played locally on the bundled example.
 
 It makes a scratch project repository from the example and our caller templates, gives it a DVC
 remote, and plays the story with the very commands a user types: `mlops-ci local pr open` for a
@@ -24,6 +25,7 @@ from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.local import pulls
 from mlops_ci.local.command import default_source
+from mlops_ci.clients.mlflow import Registry
 from mlops_ci.registry.tags import PR_TAG
 from testing import project
 
@@ -103,21 +105,18 @@ def play(story: Story) -> None:
 def registered_versions(mlflow_uri: str) -> list[tuple[str, str, str, list[str], list[str]]]:
     """(model, version, the PR that trained it, the PRs it was trained or reused for, aliases) of every
     registered model version, oldest first."""
-    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # ~1 s import
-
-    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     rows = []
-    for model in client.search_registered_models():
-        aliases: dict[str, list[str]] = {}
-        for alias, version in model.aliases.items():
-            aliases.setdefault(str(version), []).append(alias)
-        for version in sorted(client.search_model_versions(f"name = '{model.name}'"),
-                              key=lambda v: int(v.version)):
-            tags = version.tags or {}
-            reviewed = sorted((tag.removeprefix(f"{PR_TAG}.") for tag in tags
-                               if tag.startswith(f"{PR_TAG}.")), key=lambda pr: (len(pr), pr))
-            rows.append((model.name, str(version.version), tags.get(PR_TAG, ""), reviewed,
-                         aliases.get(str(version.version), [])))
+    with Registry(mlflow_uri, action="the demo's summary") as registry:
+        for model in registry.models():
+            aliases: dict[str, list[str]] = {}
+            for alias, version in model.aliases.items():
+                aliases.setdefault(str(version), []).append(alias)
+            for version in registry.versions(model.name):
+                tags = version.tags or {}
+                reviewed = sorted((tag.removeprefix(f"{PR_TAG}.") for tag in tags
+                                   if tag.startswith(f"{PR_TAG}.")), key=lambda pr: (len(pr), pr))
+                rows.append((model.name, str(version.version), tags.get(PR_TAG, ""), reviewed,
+                             aliases.get(str(version.version), [])))
     return rows
 
 

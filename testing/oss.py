@@ -16,16 +16,21 @@ the bucket from the Host header as well)::
 from __future__ import annotations
 
 import http.client
+import re
+import shlex
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from mlops_ci.local.services import LOOPBACK, S3Server
+from mlops_ci.local.services import LOOPBACK
+from testing.services import S3Server
 
-__all__ = ["DOMAIN", "OssStandIn", "oss_stand_in", "path_style_refusal", "virtual_bucket"]
+__all__ = ["BUCKET", "CONFIG_PATH", "DOCUMENTED_ENDPOINT", "DOMAIN", "OssStandIn", "documented",
+           "oss_stand_in", "path_style_refusal", "virtual_bucket"]
 
 DOMAIN = "oss-stand-in.test"
 NOT_PROXIED = f"{LOOPBACK},localhost"
@@ -139,3 +144,25 @@ def oss_stand_in(s3: S3Server) -> Iterator[OssStandIn]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# -- the settings the admins' guide documents for OSS, which the tests run against the stand-in -----
+
+DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "admins" / "object-store.md"
+SECTION = "## Alibaba Cloud OSS as the object store"
+DOCUMENTED_ENDPOINT = "https://s3.oss-cn-hangzhou.aliyuncs.com"
+BUCKET = "acme-ml"
+CONFIG_PATH = ".dvc/oss-aws-config"
+
+
+def documented() -> tuple[list[list[str]], str, dict[str, str]]:
+    """The guide's OSS section: (the dvc commands, the AWS config file, the MLflow environment)."""
+    text = DOCUMENT.read_text(encoding="utf-8")
+    section = re.split(r"\n#{2,3} ", text.split(f"{SECTION}\n", 1)[1], maxsplit=1)[0]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
+    lines = [line.strip() for language, block in blocks if language == "bash" for line in block.splitlines()]
+    commands = [shlex.split(line) for line in lines if line.startswith("dvc ")]
+    exports = [line.removeprefix("export ") for line in lines if line.startswith("export ")]
+    environment = dict(line.split("=", 1) for line in exports)
+    config = "".join(block for language, block in blocks if language == "ini")
+    return commands, config, environment

@@ -1,53 +1,34 @@
-"""Shared pytest fixtures: the GitHub stand-in and real MLflow / MariaDB / S3 servers on loopback.
+"""The test tiers are directories, checked here; the fixtures are in testing/fixtures.py.
 
-Service fixtures are session-scoped (a server start costs seconds); a missing server binary turns
-into a skip. A test that uses one is marked `services` here, so the fast tier
-(`-m "not e2e and not services and not slow"`) never starts a server. Add further fixtures below the existing
-sections.
+- tests/unit, tests/support, tests/repo: the fast tier (`dev/test.sh --fast`): no act, no server process,
+  no training. A test there that uses a server fixture or carries a tier marker fails.
+- tests/integration: real MLflow / MariaDB / S3 / Prometheus servers, Docker, training the example.
+- tests/e2e: workflows run through act.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-import uuid
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
-from typing import Any, TypeVar
 
-import httpx
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-
-from mlops_ci.local import services
-from mlops_ci.local.github.server import GitHubStandIn
-from mlops_ci.local.github.state import GitHubState
-from testing.project import make_project_repo
-
-T = TypeVar("T")
+pytest_plugins = ["testing.fixtures"]
 
 # Whole projects the end-to-end tests copy into a scaffolded repository: their tests run there, not here.
 collect_ignore = ["projects"]
 
-TEST_TOKEN = "test-token"
-TEST_REPO = "acme/digits"
-# An MLflow client against a dead server retries for minutes by default: fail fast instead.
-MLFLOW_CLIENT_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
-
-
-# Fixtures that start a real server process; tests using them belong to the full tier.
+TESTS = Path(__file__).resolve().parent
+FAST_TIERS = ("unit", "support", "repo")
+# Fixtures that start a real server process; tests using them belong to tests/integration or tests/e2e.
 SERVICE_FIXTURES = frozenset({"mlflow_server", "mlflow_server_mariadb", "mariadb_server", "s3_server"})
+TIER_MARKERS = ("e2e", "services", "slow")
+WRONG_TIER = pytest.StashKey[str]()
 
 
 # Longest first, so that pytest-xdist's workers finish together: the demo, then modules with act runs,
 # servers or slow tests. Whole modules move (by their longest kind of test), so that a module fixture
 # is made once per worker.
-LONGEST_FIRST = ("e2e", "services", "slow")
+LONGEST_FIRST = TIER_MARKERS
 
 
 def _run_order(item: pytest.Item) -> int:
@@ -57,10 +38,26 @@ def _run_order(item: pytest.Item) -> int:
                 len(LONGEST_FIRST) + 1)
 
 
+def _wrong_tier(item: pytest.Item) -> str | None:
+    """Why a fast-tier test (by its directory) belongs to another tier, if it does."""
+    parts = item.path.relative_to(TESTS).parts if item.path.is_relative_to(TESTS) else ()
+    if not parts or parts[0] not in FAST_TIERS:
+        return None
+    servers = sorted(SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+    markers = [marker for marker in TIER_MARKERS if item.get_closest_marker(marker)]
+    if not servers and not markers:
+        return None
+    uses = ", ".join([*(f"fixture {name}" for name in servers), *(f"marker {name}" for name in markers)])
+    return (f"tests/{parts[0]} is the fast tier, but this test uses {uses}: "
+            "move it to tests/integration/<domain>/ (servers, Docker, training) or tests/e2e/ (act)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs a real server (directly or through another fixture) `services`;
-    order the tests longest first."""
+    """Mark every test that needs a real server (directly or through another fixture) `services`; flag
+    fast-tier tests that need a server or carry a tier marker; order the tests longest first."""
     for item in items:
+        if (problem := _wrong_tier(item)) is not None:
+            item.stash[WRONG_TIER] = problem
         if SERVICE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.services)
     module_order: dict[Path, int] = {}
@@ -69,156 +66,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: module_order[item.path])
 
 
-def enter_service(stack: ExitStack, service: AbstractContextManager[T]) -> T:
-    """Enter a service context on ``stack``; a missing server binary skips the test."""
-    try:
-        return stack.enter_context(service)
-    except services.ServiceNotInstalled as error:
-        pytest.skip(str(error))
-        raise  # not reached: pytest.skip raises
-
-
-def seeded_github_state() -> GitHubState:
-    """``acme/digits`` with branches main (default) and develop, and our caller templates as its
-    dispatchable workflows (with the inputs they declare); accepts ``test-token``."""
-    state = GitHubState()
-    repo = state.add_repo(TEST_REPO, branches=["develop"])
-    for template in sorted((ROOT / "workflows-templates").glob("*.yml")):
-        document = yaml.safe_load(template.read_text(encoding="utf-8"))
-        triggers = document.get("on", document.get(True))  # YAML 1.1 reads the key `on` as true
-        if isinstance(triggers, dict) and "workflow_dispatch" in triggers:
-            repo.add_workflow(template.name, list((triggers["workflow_dispatch"] or {}).get("inputs") or {}))
-    state.add_token(TEST_TOKEN)
-    return state
-
-
-def github_http(github: GitHubStandIn, token: str | None = TEST_TOKEN) -> httpx.Client:
-    """An httpx client for the stand-in, authenticated with ``token`` (none: anonymous)."""
-    headers = {"Accept": "application/vnd.github+json"}
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    return httpx.Client(base_url=github.url, headers=headers, timeout=10)
-
-
-# -- GitHub stand-in ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(name="github_api")
-def fixture_github_api() -> Iterator[GitHubStandIn]:
-    """A fresh GitHub stand-in per test, seeded by :func:`seeded_github_state`."""
-    with GitHubStandIn(seeded_github_state(), token=TEST_TOKEN) as github:
-        yield github
-    assert not github.errors, f"the GitHub stand-in failed internally: {github.errors!r}"
-
-
-@pytest.fixture(name="github_client")
-def fixture_github_client(github_api: GitHubStandIn) -> Iterator[httpx.Client]:
-    """An httpx client for ``github_api`` authenticated with ``test-token``."""
-    with github_http(github_api) as client:
-        yield client
-
-
-# -- real servers ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(name="mlflow_client_env")
-def fixture_mlflow_client_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bounded MLflow client retries and timeouts for this test."""
-    for name, value in MLFLOW_CLIENT_ENV.items():
-        monkeypatch.setenv(name, value)
-
-
-@pytest.fixture(name="mlflow_server", scope="session")
-def fixture_mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.MlflowServer]:
-    """An MLflow server with a sqlite backend and local proxied artifacts."""
-    with ExitStack() as stack:
-        yield enter_service(stack, services.mlflow_server(tmp_path_factory.mktemp("mlflow")))
-
-
-def registered_model(tracking_uri: str, prefix: str, versions: int) -> tuple[str, Any]:
-    """A new registered model `prefix-<random>` of `versions` versions (no artifacts), version 1 the
-    champion; (its name, an MlflowClient)."""
-    from mlflow.tracking import MlflowClient  # pylint: disable=import-outside-toplevel  # services tier
-
-    client = MlflowClient(tracking_uri, tracking_uri)
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    client.create_registered_model(name)
-    run = client.create_run(client.create_experiment(name))
-    for _ in range(versions):
-        client.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
-    client.set_registered_model_alias(name, "champion", "1")
-    return name, client
-
-
-@pytest.fixture(name="mariadb_server", scope="session")
-def fixture_mariadb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.MariaDBServer]:
-    """A MariaDB server (skips when ``mariadbd`` is not installed)."""
-    with ExitStack() as stack:
-        yield enter_service(stack, services.mariadb_server(tmp_path_factory.mktemp("mariadb")))
-
-
-@pytest.fixture(name="mlflow_server_mariadb", scope="session")
-def fixture_mlflow_server_mariadb(
-    tmp_path_factory: pytest.TempPathFactory, mariadb_server: services.MariaDBServer
-) -> Iterator[services.MlflowServer]:
-    """An MLflow server whose backend store is database ``mlflow`` on :func:`mariadb_server`."""
-    backend_uri = mariadb_server.create_database("mlflow")
-    workdir = tmp_path_factory.mktemp("mlflow-mariadb")
-    with ExitStack() as stack:
-        yield enter_service(stack, services.mlflow_server(workdir, backend_uri))
-
-
-@pytest.fixture(name="s3_server", scope="session")
-def fixture_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.S3Server]:
-    """An in-memory S3 stand-in (moto)."""
-    with ExitStack() as stack:
-        yield enter_service(stack, services.s3_server(tmp_path_factory.mktemp("s3")))
-
-
-# -- scratch project repositories ------------------------------------------------------------------
-
-
-@pytest.fixture(name="project_repo")
-def fixture_project_repo(tmp_path: Path) -> Path:
-    """A scratch project repo: the example plus our caller templates, branches main and develop."""
-    return make_project_repo(tmp_path / "digits", ROOT)
-
-
-@pytest.fixture(name="actions")
-def fixture_actions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Pretend to run inside GitHub Actions; returns the job summary file."""
-    summary = tmp_path / "summary.md"
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-    monkeypatch.delenv("PRE_COMMIT", raising=False)
-    return summary
-
-
-def read_outputs(path: Path) -> dict[str, str]:
-    """$GITHUB_OUTPUT's name<<delimiter blocks as a dict."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    return {name: value for name, _, value in
-            re.findall(r"^([\w-]+)<<(\S+)\n(.*?)\n\2$", text, re.MULTILINE | re.DOTALL)}
-
-
-def promtool(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run promtool (Debian's `prometheus` package; dev/lib.sh installs it), `stdin` its input."""
-    if shutil.which("promtool") is None:
-        pytest.skip("promtool is not installed (apt-get install prometheus; dev/lib.sh does it)")
-    return subprocess.run(["promtool", *args], input=stdin, capture_output=True, text=True, check=False,
-                          timeout=120)
-
-
-# -- local runs ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _env_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Local runs keep their requirement venvs in a session folder, not in the user's cache."""
-    saved = os.environ.get("MLOPS_CI_ENV_CACHE")
-    os.environ["MLOPS_CI_ENV_CACHE"] = str(tmp_path_factory.mktemp("env-cache"))
-    yield
-    if saved is None:
-        del os.environ["MLOPS_CI_ENV_CACHE"]
-    else:
-        os.environ["MLOPS_CI_ENV_CACHE"] = saved
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a test whose directory says fast tier but which needs a slower one (before it starts any)."""
+    if WRONG_TIER in item.stash:
+        pytest.fail(item.stash[WRONG_TIER], pytrace=False)

@@ -8,7 +8,6 @@ import subprocess
 import pytest
 
 from testing.demo import main
-from mlops_ci.local.services import group_members
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import registered_model
+from testing.fixtures import registered_model
 from mlops_ci.cli import main
 from testing.project import commit_change
 

@@ -122,6 +122,16 @@ class Registry:
                            query)
         return sorted(found, key=lambda version: (version.name, int(version.version)))
 
+    def models(self) -> list[Any]:
+        """Every registered model (each with its `aliases`)."""
+        return list(self._call("listing registered models", self._client.search_registered_models))
+
+    def versions(self, name: str) -> list[Any]:
+        """Every version of model `name`, oldest first."""
+        found = self._call(f"listing versions of {name}", self._client.search_model_versions,
+                           f"name = {_literal(name)}")
+        return sorted(found, key=lambda version: int(version.version))
+
     def alias_version(self, name: str, alias: str) -> str | None:
         """The version number under `alias`, None when the alias is not set."""
         aliases = self.model(name).aliases or {}

@@ -33,7 +33,7 @@ def local_github(folder: Path, state: GitHubState) -> Iterator[tuple[str, str]]:
     """
     try:
         # The `local` extra's pytest-httpserver: imported here so every other command works without it.
-        from mlops_ci.local.github.server import GitHubStandIn  # pylint: disable=import-outside-toplevel
+        from mlops_ci.local.github.server import LocalGitHub  # pylint: disable=import-outside-toplevel
     except ImportError as error:
         raise MlopsCiError("the local GitHub needs pytest-httpserver: pip install 'mlops-ci[local]' "
                            "(or pass --github-api-url)") from error
@@ -42,7 +42,7 @@ def local_github(folder: Path, state: GitHubState) -> Iterator[tuple[str, str]]:
     level = server_log.level
     server_log.setLevel(logging.WARNING)
     try:
-        with GitHubStandIn(state, token=token, state_file=folder / STATE_FILE) as github:
+        with LocalGitHub(state, token=token, state_file=folder / STATE_FILE) as github:
             print(f"started the local GitHub at {github.url} (state: {folder / STATE_FILE})", flush=True)
             try:
                 yield github.url, token
@@ -68,7 +68,7 @@ def local_mlflow(folder: Path) -> Iterator[str]:
     """An MLflow server for one run, its data under ``folder/mlflow``: its URL."""
     if importlib.util.find_spec("mlflow") is None:
         raise MlopsCiError("no MLflow tracking URI given and no MLflow to start a server with: "
-                           "pip install 'mlops-ci[sandbox]' or pass --mlflow-tracking-uri")
+                           "pip install 'mlops-ci[local]' or pass --mlflow-tracking-uri")
     try:
         with mlflow_server(folder / "mlflow") as server:
             print(f"started an MLflow server at {server.url} (data: {folder / 'mlflow'})", flush=True)

@@ -8,7 +8,7 @@ import socket
 
 import httpx
 import pytest
-from conftest import TEST_REPO, TEST_TOKEN
+from testing.fixtures import TEST_REPO, TEST_TOKEN
 
 from mlops_ci import __version__
 from mlops_ci.clients import github as gh

@@ -12,7 +12,6 @@ import pytest
 from mlops_ci.config import load
 from mlops_ci.gitflow import policy as pol
 from mlops_ci.cli import main
-from mlops_ci.core.errors import MlopsCiError
 
 TICKET = "PROJ-1 add augmentation"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import ROOT, TEST_REPO
+from testing.fixtures import ROOT, TEST_REPO
 
 from mlops_ci.clients import github as gh
 from mlops_ci.gitflow import protect

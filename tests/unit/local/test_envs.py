@@ -5,7 +5,6 @@ tests/test_e2e_lint_test.py."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mlops_ci.local import envs
+from testing.fixtures import env_python
 
 
 def test_default_cache_setting_then_xdg_then_home():
@@ -55,20 +55,15 @@ def test_base_pth_adds_each_folder_as_a_site_folder():
         "import site; site.addsitedir('/a/site-packages')\nimport site; site.addsitedir(\"/b's\")\n")
 
 
-def _python(env: Path, code: str, cwd: Path | None = None) -> str:
-    return subprocess.run([str(env / "bin" / "python"), "-c", code], check=True, capture_output=True,
-                          text=True, cwd=cwd).stdout.strip()
-
-
 def test_env_is_made_once_sees_the_base_and_is_redone_when_interrupted(tmp_path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"pytest=={pytest.__version__}\n")  # installed already: nothing to download
     env = envs.ensure_env(tmp_path / "cache", requirements)
     assert env.parent == tmp_path / "cache" and (env / envs.COMPLETE).is_file()
-    assert _python(env, "import sys; print(sys.prefix)") == str(env)
+    assert env_python(env, "import sys; print(sys.prefix)") == str(env)
     # The base environment's packages (pytest, mlops-ci) are visible, not copied.
-    assert _python(env, "import pytest; print(pytest.__file__)") == pytest.__file__
-    assert _python(env, "import mlops_ci.cli; print('ok')") == "ok"
+    assert env_python(env, "import pytest; print(pytest.__file__)") == pytest.__file__
+    assert env_python(env, "import mlops_ci.cli; print('ok')") == "ok"
     assert subprocess.run([str(env / "bin" / "mlops-ci"), "--version"], check=False).returncode == 0
     marker = env / "made-by-the-first-run"
     marker.touch()
@@ -131,48 +126,6 @@ def test_copies_without_paths_keep_includes_working(tmp_path):
     assert (tmp_path / "copies" / "base.txt").read_text(encoding="utf-8") == "pytest\n"
     assert [item.spec for item in envs.path_requirements(tmp_path / "ci" / "requirements.txt")] == [
         "./pkg", "."]  # includes first, as pip reads them
-
-
-def _package(folder: Path, name: str, value: int) -> None:
-    (folder / name).mkdir(parents=True, exist_ok=True)
-    (folder / name / "__init__.py").write_text(f"VALUE = {value}\n", encoding="utf-8")
-    (folder / "pyproject.toml").write_text(
-        f'[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n'
-        f'[project]\nname = "{name}"\nversion = "0.1"\n\n[tool.setuptools]\npackages = ["{name}"]\n',
-        encoding="utf-8")
-
-
-def _clone(folder: Path, value: int) -> Path:
-    """A run's clone: the project (`-e .`) with a package of its own (`./pkg`)."""
-    _package(folder, "proj", value)
-    _package(folder / "pkg", "helper", value)
-    (folder / "requirements.txt").write_text(f"-e .\n./pkg\npytest=={pytest.__version__}\n", encoding="utf-8")
-    return folder
-
-
-@pytest.mark.slow  # builds two packages with pip: 8-15 s
-def test_path_requirements_are_installed_for_each_run_beside_the_cached_rest(tmp_path, monkeypatch, capsys):
-    # Offline: the build backend (setuptools) comes from the base environment, not from an index.
-    monkeypatch.setenv("PIP_NO_BUILD_ISOLATION", "0")
-    cache = tmp_path / "cache"
-    seen = "import proj, helper, pytest; print(proj.VALUE, helper.VALUE, proj.__file__)"
-    first = _clone(tmp_path / "run1" / "clone", 1)
-    monkeypatch.chdir(first)
-    env1 = envs.ensure_env(cache, Path("requirements.txt"), tmp_path / "run1" / "work")
-    assert env1.parent == tmp_path / "run1" / "work"
-    assert _python(env1, seen, cwd=tmp_path) == f"1 1 {first / 'proj' / '__init__.py'}"
-    cached = next(path for path in cache.iterdir() if (path / envs.COMPLETE).is_file())
-    found = "import importlib.util as u; print(u.find_spec('proj'), u.find_spec('helper'))"
-    assert _python(cached, found, cwd=tmp_path) == "None None", "the cached venv holds no path requirement"
-
-    second = _clone(tmp_path / "run2" / "clone", 2)  # the next commit, in a new clone
-    monkeypatch.chdir(second)
-    shutil.rmtree(tmp_path / "run1")  # the first run's clone and overlay are gone
-    capsys.readouterr()
-    env2 = envs.ensure_env(cache, Path("requirements.txt"), tmp_path / "run2" / "work")
-    assert _python(env2, seen, cwd=tmp_path) == f"2 2 {second / 'proj' / '__init__.py'}"
-    err = capsys.readouterr().err
-    assert "installing ., ./pkg into" in err and "(once for this file" not in err, "the cache is reused"
 
 
 def test_path_requirements_outside_a_local_run_are_an_input_error(tmp_path, capsys):

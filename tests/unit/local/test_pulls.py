@@ -15,53 +15,11 @@ from mlops_ci.core.proc import git
 from mlops_ci.local.stack import wants_mlflow
 from mlops_ci.local.triggers import sort_out
 from mlops_ci.local.github.state import GitHubState
-from testing.project import commit_change, init_git_flow_repo
+from testing.project import commit_change
 from mlops_ci.project.templates import instantiate, template_files
+from testing.local import SLUG, fixture_repo  # noqa: F401  fixture
 
 ROOT = Path(__file__).resolve().parents[3]
-SLUG = "acme/tiny"
-
-HELLO = """\
-name: hello
-on:
-  pull_request:
-    branches: [main]
-  push:
-    branches: [main]
-permissions: {}
-jobs:
-  hello:
-    runs-on: ubuntu-latest
-    permissions:
-      pull-requests: write
-    steps:
-      - name: Comment on the PR
-        if: github.event_name == 'pull_request'
-        env:
-          GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}
-          NUMBER: ${{ github.event.number }}
-        run: |
-          echo "hello from PR $NUMBER" > "$RUNNER_TEMP/body.md"
-          python -m mlops_ci comment --pr "$NUMBER" --body-file "$RUNNER_TEMP/body.md" --marker hello
-      - name: Pushed
-        if: github.event_name == 'push'
-        run: echo pushed
-"""
-
-
-@pytest.fixture(name="repo")
-def fixture_repo(tmp_path: Path) -> Path:
-    """main with a workflow, develop, and feature/x one commit ahead of main."""
-    repo = tmp_path / "tiny"
-    (repo / ".github" / "workflows").mkdir(parents=True)
-    (repo / ".github" / "workflows" / "hello.yml").write_text(HELLO)
-    (repo / "notes.txt").write_text("one\n")
-    init_git_flow_repo(repo, SLUG, "start")
-    commit_change(repo, "feature/x", "notes.txt", "one\ntwo\n", "Add a second note", start="main")
-    git(repo, "checkout", "--quiet", "main")
-    return repo
-
-
 def remote_of(repo: Path) -> tuple[GitHubState, pulls.Repository]:
     state = pulls.load_state(pulls.work_folder(repo))
     return state, pulls.synced_repo(state, SLUG, pulls.branch_heads(repo))
@@ -216,25 +174,3 @@ def test_mlflow_is_started_only_for_a_job_that_reads_it(tmp_path, event, job, br
     assert wants_mlflow(started, job) is starts
 
 
-@pytest.mark.e2e
-def test_pr_open_prints_the_comment_and_merge_pushes_the_base(repo, capsys):
-    assert main(["local", "pr", "open", "--repo", str(repo), "--head", "feature/x", "--base", "main"]) == 0
-    out = capsys.readouterr().out
-    assert "PR #1: feature/x -> main" in out and "started the local GitHub" in out
-    assert "hello from PR 1" in out.split("--- comment on #1")[1]
-    run = repo / ".mlops-ci" / "runs" / "001-pr-1-opened"
-    [comment_file] = (run / "comments").glob("pr-1-comment-*.md")
-    assert "hello from PR 1" in comment_file.read_text()
-    commit_change(repo, "feature/x", "notes.txt", "one\ntwo\nthree\n", "A third note")
-    assert main(["local", "pr", "sync", "1", "--repo", str(repo), "--secret", "GITHUB_TOKEN=mine"]) == 0
-    assert (repo / ".mlops-ci" / "runs" / "002-pr-1-synchronize" / "result.json").is_file()
-    assert "note: --secret GITHUB_TOKEN is not used: the local GitHub gives the run a token" \
-        in capsys.readouterr().out
-    assert main(["local", "pr", "approve", "1", "--repo", str(repo)]) == 0
-    assert main(["local", "pr", "merge", "1", "--repo", str(repo)]) == 0
-    out = capsys.readouterr().out
-    assert "merged feature/x into main" in out and "hello" in out  # the push ran the job on main
-    assert git(repo, "log", "-1", "--format=%s", "main") == "Merge pull request #1 from feature/x"
-    pull = json.loads((repo / ".mlops-ci" / "github-state.json").read_text())["repos"][SLUG]["pulls"]["1"]
-    assert pull["merge_commit_sha"] == git(repo, "rev-parse", "main") and pull["state"] == "closed"
-    assert main(["local", "pr", "merge", "1", "--repo", str(repo)]) == 1

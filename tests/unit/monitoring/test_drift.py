@@ -20,16 +20,7 @@ from scipy import stats
 from mlops_ci.cli import main
 from mlops_ci.monitoring.drift import (PSI_FLOOR, Thresholds, compare_categorical, compare_numeric, image_features,
                             psi_from_shares, quantile_psi)
-
-N = 2000
-
-
-def sample(seed: int, shift: float = 0.0, scale: float = 1.0, shares=(0.5, 0.3, 0.2)) -> pd.DataFrame:
-    """A tabular sample: a numeric feature, a categorical one, an id that is not a feature."""
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame({"request_id": np.arange(N), "amount": rng.normal(100 + shift, 10 * scale, N),
-                         "channel": rng.choice(["web", "app", "shop"], N, p=list(shares))})
-
+from testing.drift import N, sample
 
 def drift(tmp_path, reference, current, *args):
     out = tmp_path / "drift.json"
@@ -275,58 +266,3 @@ def test_inside_actions_outputs_say_drift(tmp_path, config, monkeypatch):
 
 # --- the composite actions, end to end through act ------------------------------------------------
 
-ACTIONS_WORKFLOW = """\
-name: monitor-actions
-on: workflow_dispatch
-permissions: {}
-jobs:
-  monitor:
-    runs-on: ubuntu-latest
-    timeout-minutes: 10
-    permissions:
-      contents: read
-    steps:
-      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
-        with:
-          persist-credentials: false
-      - id: quality
-        uses: org/mlops-ci/actions/data-check@v1
-        with:
-          path: data/current.csv
-      - id: drift
-        uses: org/mlops-ci/actions/drift@v1
-        with:
-          reference: data/reference.csv
-          current: data/current.csv
-          config: monitor.yml
-          fail-on-drift: "false"
-      - name: Act on the outputs
-        env:
-          PROBLEMS: ${{ steps.quality.outputs.problems }}
-          DRIFT: ${{ steps.drift.outputs.drift }}
-          FEATURES: ${{ steps.drift.outputs.drifted-features }}
-          METRICS: ${{ steps.drift.outputs.metrics }}
-        run: |
-          echo "problems=$PROBLEMS drift=$DRIFT features=$FEATURES"
-          test "$PROBLEMS" = 0 && test "$DRIFT" = true && test "$FEATURES" = amount
-          grep -q '^mlops_ci_drift_detected 1$' "$METRICS"
-"""
-
-
-@pytest.mark.e2e
-def test_the_data_check_and_drift_actions_through_act(tmp_path):
-    repo = tmp_path / "project"
-    (repo / ".github" / "workflows").mkdir(parents=True)
-    (repo / ".github" / "workflows" / "monitor-actions.yml").write_text(ACTIONS_WORKFLOW)
-    (repo / "data").mkdir()
-    (repo / "monitor.yml").write_text("drift:\n  ignore: [request_id]\n")
-    sample(1).to_csv(repo / "data" / "reference.csv", index=False)
-    sample(2, shift=8).to_csv(repo / "data" / "current.csv", index=False)
-    for command in (["init", "--quiet", "--initial-branch=main"], ["add", "--all"],
-                    ["-c", "user.name=t", "-c", "user.email=t@t.invalid", "commit", "--quiet", "-m", "data"]):
-        subprocess.run(["git", *command], cwd=repo, check=True)
-    out = tmp_path / "out"
-    assert main(["local", "workflow_dispatch", "--repo", str(repo), "--out", str(out)]) == 0
-    [job] = json.loads((out / "result.json").read_text())["jobs"]
-    assert job["result"] == "success", job
-    assert "### data-check: ✅ clean" in job["summary"] and "### drift: ❌ drift detected" in job["summary"]

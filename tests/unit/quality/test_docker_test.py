@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,27 +25,12 @@ from mlops_ci.quality import docker_test
 from mlops_ci.cli import main
 from mlops_ci.quality.docker_test import Plan
 from mlops_ci.core.errors import MlopsCiError
+from testing.docker import PING_TIMEOUT_S, engine_or_skip, isolated  # noqa: F401  autouse fixture
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "image-classifier"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 SECRET = "s3cr3t-value-never-printed"
-DOCKER_SETTINGS = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
-# This machine's Docker settings, for the one test that talks to its engine (`_isolated` drops them).
-MACHINE_DOCKER = {name: os.environ[name] for name in DOCKER_SETTINGS if name in os.environ}
-# How long the real-engine test waits for the engine to answer before it skips.
-PING_TIMEOUT_S = 2
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch):
-    """Outside Actions, with no GitHub variables and no Docker settings from this machine."""
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_REPOSITORY",
-                 "GITHUB_SHA", "GITHUB_SERVER_URL", *DOCKER_SETTINGS):
-        monkeypatch.delenv(name, raising=False)
-
-
-
 def no_git(_args, _folder):
     return None
 
@@ -924,21 +908,6 @@ def test_example_build_context_leaves_out_data_outputs_and_caches(tmp_path):
 
 # --- a real engine, where one answers (GitHub-hosted runners, developers' machines) ------------------
 
-def engine_or_skip(environ) -> None:
-    """Skip the calling test, saying where it looked, unless a Docker engine answers a ping within
-    PING_TIMEOUT_S seconds."""
-    address, _ = docker_test.engine_address(environ)
-    try:
-        client = docker.from_env(timeout=PING_TIMEOUT_S, environment=dict(environ))
-        try:
-            client.ping()
-        finally:
-            client.close()
-    except docker_test.engine_errors() as error:
-        reason = docker_test._reason(error)  # pylint: disable=protected-access
-        pytest.skip(f"no Docker engine at {address}: {reason}")
-
-
 def test_no_engine_skips_fast_and_says_where_it_looked():
     started = time.monotonic()
     with pytest.raises(pytest.skip.Exception) as skipped:
@@ -947,22 +916,3 @@ def test_no_engine_skips_fast_and_says_where_it_looked():
     assert str(skipped.value) == "no Docker engine at unix:///nonexistent.sock: No such file or directory"
 
 
-@pytest.mark.services
-@pytest.mark.slow
-def test_the_example_image_builds_and_its_integration_tests_pass_in_a_real_engine(capsys, monkeypatch):
-    """What the docker-integration job does, for real: build the example, run its CMD, clean up."""
-    for name, value in MACHINE_DOCKER.items():
-        monkeypatch.setenv(name, value)
-    engine_or_skip(os.environ)
-    tag = f"mlops-ci-it/self-test:{uuid.uuid4().hex[:12]}"
-    code = main(["docker-test", "--context", str(EXAMPLE), "--tag", tag, "--timeout", "900",
-                 "--build-arg", "TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu"])
-    out = capsys.readouterr().out
-    assert code == 0, out[-4000:]
-    assert "docker-test: passed: python -m pytest -q -p no:cacheprovider tests/integration exited 0" in out
-    client = docker.from_env()
-    try:
-        with pytest.raises(ImageNotFound):  # removed afterwards: no --keep-image
-            client.images.get(tag)
-    finally:
-        client.close()

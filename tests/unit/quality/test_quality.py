@@ -3,29 +3,18 @@ linted and tested once per module), the example project, and the parsers on craf
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
-import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import read_outputs
 from mlops_ci.quality import lint as quality
-from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
+from testing.quality import ENV_DROPPED, Run, run_cli
 
-ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "image-classifier"
-# The outer coverage run must not follow the pylint, vulture and pytest subprocesses (they run no
-# mlops_ci code, and a second coverage tracer in the inner pytest would disturb its own).
-ENV_DROPPED = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GITHUB_WORKSPACE",
-               "COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START", "PYLINTRC")
 PYTEST_ONLY = '[tool.pytest.ini_options]\npythonpath = ["src"]\n'
 
 CLEAN = {
@@ -105,21 +94,6 @@ def test_invoice_total_is_wrong():
 }
 
 
-@dataclass
-class Run:
-    """One `mlops-ci` run: exit code, stdout, stderr, job summary and step outputs."""
-
-    code: int
-    out: str
-    err: str
-    summary: str
-    outputs: dict[str, str]
-
-    def annotations(self, level: str = "") -> list[str]:
-        """The workflow-command lines (::error ...), optionally of one level."""
-        return [line for line in self.out.splitlines() if line.startswith(f"::{level}")]
-
-
 def write(root: Path, files: dict[str, str]) -> Path:
     """Write a scratch project; returns its root."""
     for name, text in files.items():
@@ -127,26 +101,6 @@ def write(root: Path, files: dict[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return root
-
-
-def run_cli(project: Path, *argv: str, actions: bool = True) -> Run:
-    """Run `mlops-ci ARGV` in `project` (inside Actions: annotations on stdout, a summary, outputs)."""
-    summary, outputs = project / ".gh-summary.md", project / ".gh-output"
-    for path in (summary, outputs):
-        path.unlink(missing_ok=True)
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(project)
-        for name in ENV_DROPPED:
-            patch.delenv(name, raising=False)
-        if actions:
-            patch.setenv("GITHUB_ACTIONS", "true")
-            patch.setenv("GITHUB_STEP_SUMMARY", str(summary))
-            patch.setenv("GITHUB_OUTPUT", str(outputs))
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(argv))
-    return Run(code, out.getvalue(), err.getvalue(),
-               summary.read_text(encoding="utf-8") if summary.exists() else "", read_outputs(outputs))
 
 
 @pytest.fixture(autouse=True)
@@ -390,21 +344,6 @@ def test_default_paths(tmp_path):
 
 
 # --- the example project passes both gates ----------------------------------------------------------
-
-@pytest.mark.slow
-def test_example_project_passes_lint_and_test(tmp_path):
-    project = tmp_path / "image-classifier"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns(
-        "__pycache__", ".pytest_cache", ".coverage*", "test-results", "mlruns"))
-    lint = run_cli(project, "lint", "--report", "lint.json")
-    assert lint.code == 0, lint.out + lint.err
-    assert lint.outputs["score"] == "10.00" and "pyproject.toml (project)" in lint.summary
-    test = run_cli(project, "test", "--cov", "src", "--lint-report", "lint.json", "--",
-                   "-p", "no:cacheprovider")
-    assert test.code == 0, test.out[-3000:] + test.err
-    assert int(test.outputs["passed"]) > 10 and test.outputs["failed"] == "0"
-    assert float(test.outputs["coverage"]) >= 80
-
 
 # --- parsers and command lines ------------------------------------------------------------------------
 

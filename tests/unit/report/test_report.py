@@ -9,10 +9,8 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,10 +33,9 @@ from mlops_ci.training.experiments import Experiment
 from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER
 from mlops_ci.core import markers, proc
 from mlops_ci.core.proc import git
-from testing.project import make_project_repo
+from testing.report import commit_all, fixture_project, fixture_venv_path, run_in_venv  # noqa: F401  fixtures
 
 ROOT = Path(__file__).resolve().parents[3]
-VENV_BIN = str(Path(sys.executable).parent)
 
 METRICS_DIFF = {"metrics.json": {
     "f1": {"old": 0.969264, "new": 0.980464, "diff": 0.011199999999999988},
@@ -784,14 +781,6 @@ def test_experiments_table_beside_the_prs_own_training():
 
 # --- the edges: dvc, MLflow ---------------------------------------------------------------------
 
-@pytest.fixture(name="venv_path")
-def fixture_venv_path(monkeypatch):
-    """The venv's bin (dvc) first on PATH, outside Actions, no MLflow server unless a test sets one."""
-    monkeypatch.setenv("PATH", VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "MLFLOW_TRACKING_URI"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def test_dvc_command_falls_back_to_the_module(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert proc.dvc_command() == [sys.executable, "-m", "dvc"]
@@ -851,40 +840,6 @@ def fixture_unused_port() -> int:
 
 # --- end to end on the example project ----------------------------------------------------------
 
-def _run(repo: Path, *command: str) -> None:
-    env = {**os.environ, "PATH": VENV_BIN + os.pathsep + os.environ.get("PATH", ""), "DVC_NO_ANALYTICS": "1"}
-    subprocess.run(command, cwd=repo, env=env, check=True, capture_output=True, text=True, timeout=600)
-
-
-def _commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "--all")
-    if git(repo, "status", "--porcelain"):
-        git(repo, "commit", "--quiet", "--message", message)
-
-
-@pytest.fixture(name="project", scope="module")
-def fixture_project(tmp_path_factory) -> Path:
-    """The example on develop after `dvc repro`, then branch feature/lr: train.lr doubled, eight
-    images of class 3 deleted and one added (`dvc add data/raw`), `dvc repro` again, committed."""
-    repo = make_project_repo(tmp_path_factory.mktemp("report") / "digits", ROOT)
-    git(repo, "checkout", "--quiet", "develop")
-    _run(repo, sys.executable, "-m", "src.ingest")
-    _run(repo, "dvc", "repro", "--quiet")
-    _commit_all(repo, "Reproduce the pipeline")
-    git(repo, "checkout", "--quiet", "-b", "feature/lr")
-    params = repo / "params.yaml"
-    text = params.read_text(encoding="utf-8")
-    assert "  lr: 0.01\n" in text
-    params.write_text(text.replace("  lr: 0.01\n", "  lr: 0.02\n"), encoding="utf-8")
-    for image in sorted((repo / "data" / "raw" / "3").glob("*1.png"))[:8]:
-        image.unlink()
-    shutil.copy(repo / "data" / "raw" / "0" / "0000.png", repo / "data" / "raw" / "0" / "new_0.png")
-    _run(repo, "dvc", "add", "--quiet", "data/raw")
-    _run(repo, "dvc", "repro", "--quiet")
-    _commit_all(repo, "Double the learning rate; fewer threes")
-    return repo
-
-
 @pytest.mark.usefixtures("venv_path")
 def test_report_end_to_end(project, tmp_path, monkeypatch, capsys):
     summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
@@ -920,38 +875,6 @@ def test_report_end_to_end(project, tmp_path, monkeypatch, capsys):
     print(markdown)
 
 
-@pytest.mark.usefixtures("venv_path", "mlflow_client_env")
-def test_report_with_a_champion(project, mlflow_server, tmp_path, monkeypatch, capsys):
-    from mlflow.tracking import MlflowClient   # pylint: disable=import-outside-toplevel
-    client = MlflowClient(mlflow_server.url)
-    name = f"digits-{tmp_path.name}"
-    run = client.create_run(client.create_experiment(f"report-{tmp_path.name}"))
-    for key, value in {"accuracy": 0.5, "precision": 0.5, "recall": 0.5, "f1": 0.999999}.items():
-        client.log_metric(run.info.run_id, key, value)
-    client.create_registered_model(name)
-    version = client.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
-    client.set_registered_model_alias(name, "champion", version.version)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
-    data = tmp_path / "report.json"
-    code = main(["report", "--base", "develop", "--repo", str(project), "--json", str(data), "--model", name,
-                 "--run-id", run.info.run_id, "--model-version", version.version])
-    markdown = capsys.readouterr().out
-    assert code == 0
-    assert f"⚖️ **Mixed** against champion `{name}@champion` v{version.version} (3 better, 1 worse)" in markdown
-    assert re.search(r"^\| accuracy \| [\d.]+ \| [\d.]+ \| .* \| 0\.5000 ✅ \|$", markdown, re.MULTILINE)
-    assert re.search(r"^\| f1 \| .* \| 1\.0000 ⚠️ \|$", markdown, re.MULTILINE)
-    experiment = run.info.experiment_id
-    assert f"[MLflow run]({mlflow_server.url}/#/experiments/{experiment}/runs/{run.info.run_id})" in markdown
-    assert f"[model version]({mlflow_server.url}/#/models/{name}/versions/{version.version})" in markdown
-    document = json.loads(data.read_text(encoding="utf-8"))
-    assert document["verdict"]["champion"]["result"] == "mixed"
-    assert next(row for row in document["metrics"] if row["name"] == "f1")["champion"] == 0.999999
-    assert document["champion"]["version"] == version.version
-    print(markdown)
-    missing, _, _ = sources.fetch_mlflow(mlflow_server.url, f"{name}-none", "champion", None)
-    assert missing.status == "none"
-    no_alias, _, _ = sources.fetch_mlflow(mlflow_server.url, name, "other", "no-such-run")
-    assert no_alias.status == "none"
 
 
 @pytest.mark.usefixtures("venv_path")
@@ -986,7 +909,7 @@ def test_a_failing_dvc_command_is_reported(tmp_path, capsys):
     repo = tmp_path / "broken"
     repo.mkdir()
     git(repo, "init", "--quiet")
-    _run(repo, "dvc", "init", "--quiet")
+    run_in_venv(repo, "dvc", "init", "--quiet")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "--allow-empty", "-m", "x")
     # Committed: `dvc diff` reads the two revisions, not the workspace.
     (repo / "dvc.yaml").write_text("stages: [oops\n", encoding="utf-8")
@@ -1025,29 +948,29 @@ def fixture_data_repo(tmp_path_factory) -> Path:
     git(repo, "init", "--quiet", "--initial-branch", "main")
     git(repo, "config", "user.name", "t")
     git(repo, "config", "user.email", "t@example.com")
-    _run(repo, "dvc", "init", "--quiet")
+    run_in_venv(repo, "dvc", "init", "--quiet")
     _write(repo, {**{f"data/raw/f{index}.txt": f"{index}\n" for index in range(1, 5)},
                   "data/keep/a.txt": "a\n", "data/keep/b.txt": "b\n", "data/one.txt": "one\n",
                   "params.yaml": "lr: 1\n",
                   "dvc.yaml": "stages:\n  copy:\n    cmd: rm -rf out && cp -r data/raw out\n    deps: [data/raw]\n"
                               "    params: [lr]\n    outs: [out]\n"})
-    _run(repo, "dvc", "add", "--quiet", "data/raw", "data/keep", "data/one.txt")
-    _run(repo, "dvc", "repro", "--quiet")
-    _commit_all(repo, "base")
+    run_in_venv(repo, "dvc", "add", "--quiet", "data/raw", "data/keep", "data/one.txt")
+    run_in_venv(repo, "dvc", "repro", "--quiet")
+    commit_all(repo, "base")
     git(repo, "checkout", "--quiet", "-b", "change")
     _write(repo, {"data/raw/f1.txt": "changed\n", "data/raw/f5.txt": "new\n", "data/extra/x.txt": "x\n",
                   "data/extra/y.txt": "y\n"})
     (repo / "data" / "raw" / "f2.txt").unlink()
-    _run(repo, "dvc", "remove", "--quiet", "data/one.txt.dvc")
-    _run(repo, "dvc", "add", "--quiet", "data/raw", "data/extra")
-    _run(repo, "dvc", "repro", "--quiet")
-    _commit_all(repo, "change data")
+    run_in_venv(repo, "dvc", "remove", "--quiet", "data/one.txt.dvc")
+    run_in_venv(repo, "dvc", "add", "--quiet", "data/raw", "data/extra")
+    run_in_venv(repo, "dvc", "repro", "--quiet")
+    commit_all(repo, "change data")
     git(repo, "checkout", "--quiet", "-b", "param", "main")
-    _run(repo, "dvc", "checkout", "--quiet")
+    run_in_venv(repo, "dvc", "checkout", "--quiet")
     _write(repo, {"params.yaml": "lr: 2\n"})
-    _commit_all(repo, "change a param")
+    commit_all(repo, "change a param")
     git(repo, "checkout", "--quiet", "change")
-    _run(repo, "dvc", "checkout", "--quiet")
+    run_in_venv(repo, "dvc", "checkout", "--quiet")
     return repo
 
 

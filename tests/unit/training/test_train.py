@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from mlflow.tracking import MlflowClient
 
-from conftest import read_outputs
 from mlops_ci.training import experiments
 from mlops_ci.training import command as train
 from mlops_ci.training import experiment, run
@@ -20,8 +17,7 @@ from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.proc import git
 from mlops_ci.training.fingerprint import pipeline_fingerprint
-from mlops_ci.training.promote import find_candidate
-from mlops_ci.clients.mlflow import Registry
+from testing.pipeline import fixture_pipeline_repo, fixture_venv_path  # noqa: F401  fixtures
 
 DVC_YAML = textwrap.dedent("""\
     stages:
@@ -73,40 +69,6 @@ def test_reasons_to_train(changed, expected):
     assert train.reasons_to_train(pipeline, changed, {"params.yaml": (PARAMS, PARAMS)}) == expected
 
 
-@pytest.fixture(name="pipeline_repo")
-def fixture_pipeline_repo(tmp_path: Path) -> Path:
-    """A tiny git + DVC project: one stage writing metrics and a plot, no remote."""
-    repo = tmp_path / "proj"
-    repo.mkdir()
-    (repo / "dvc.yaml").write_text(textwrap.dedent("""\
-        stages:
-          fit:
-            cmd: python fit.py
-            deps: [fit.py]
-            params: [fit]
-            outs: [model.txt]
-            metrics: [metrics.json]
-            plots: [plots/curve.csv]
-    """))
-    (repo / "params.yaml").write_text("fit:\n  lr: 0.1\n")
-    (repo / "fit.py").write_text(textwrap.dedent("""\
-        import json, os, yaml
-        lr = yaml.safe_load(open("params.yaml"))["fit"]["lr"]
-        open("model.txt", "w").write(str(lr))
-        json.dump({"accuracy": 1 - lr}, open("metrics.json", "w"))
-        os.makedirs("plots", exist_ok=True)
-        open("plots/curve.csv", "w").write("epoch,loss\\n1,0.5\\n2,0.25\\n")
-    """))
-    (repo / "README.md").write_text("tiny\n")
-    git(repo, "init", "--quiet", "--initial-branch=develop")
-    git(repo, "config", "user.email", "t@example.invalid")
-    git(repo, "config", "user.name", "t")
-    subprocess.run([sys.executable, "-m", "dvc", "init", "--quiet"], cwd=repo, check=True)
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "--message", "init")
-    return repo
-
-
 def plan_output(repo: Path, tmp_path: Path, monkeypatch, base: str = "develop") -> tuple[int, dict]:
     outputs = tmp_path / "outputs"
     outputs.write_text("")
@@ -148,12 +110,6 @@ def test_track_env():
     assert run.track_env({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5"}, "7", Path("o.json")) == {
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "5", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
         "MLOPS_CI_TRACK_OUTPUT": "o.json", "MLOPS_CI_PR_NUMBER": "7"}
-
-
-@pytest.fixture(name="venv_path")
-def fixture_venv_path(monkeypatch):
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
 def test_run_without_remote_or_tracking(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path):
@@ -391,91 +347,6 @@ def test_no_fingerprint_without_git_or_a_committed_dvc_yaml(tmp_path, capsys):
     git(tmp_path, "init", "--quiet")
     assert pipeline_fingerprint(tmp_path) == ""
     assert "no dvc.yaml committed at HEAD" in capsys.readouterr().out
-
-
-def test_trained_pipeline_is_reused_not_trained_again(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path,
-                                                      mlflow_server, mlflow_client_env):
-    """train run tags the version with the fingerprint and keeps the outputs in its run; a later plan
-    of the same pipeline (a re-run, a release PR) reuses it; reuse tags it with that PR too."""
-    del venv_path, mlflow_client_env
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
-    model = f"reuse-{tmp_path.name[-12:]}".lower().replace("_", "-")
-    monkeypatch.setenv("MLOPS_CI_MODEL_NAME", model)
-    git(pipeline_repo, "checkout", "--quiet", "-b", "feature/x")
-    (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.2\n")
-    git(pipeline_repo, "commit", "--quiet", "-am", "lr")
-    outputs = tmp_path / "outputs"
-    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-
-    # Not trained yet: the plan says train.
-    assert main(["train", "plan", "--base", "develop", "--repo", str(pipeline_repo)]) == 0
-    planned = read_outputs(outputs)
-    assert planned["train"] == "true" and planned["reuse-version"] == "" and len(planned["fingerprint"]) == 64
-
-    # The track command registers version 1 (as the example's src/track.py would).
-    client = MlflowClient(mlflow_server.url)
-    client.create_registered_model(model)
-    run = client.create_run(client.create_experiment(model))
-    client.create_model_version(model, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
-    tracker = tmp_path / "track.py"
-    tracker.write_text("import json, os\njson.dump({'run_id': %r, 'model_name': %r, 'model_version': '1'}, "
-                       "open(os.environ['MLOPS_CI_TRACK_OUTPUT'], 'w'))\n" % (run.info.run_id, model))
-    export = tmp_path / "export"
-    assert main(["train", "run", "--repo", str(pipeline_repo), "--track-command", f"{sys.executable} {tracker}",
-                 "--pr", "7", "--export", str(export)]) == 0
-    tags = client.get_model_version(model, "1").tags
-    assert tags["mlops_ci.fingerprint"] == planned["fingerprint"] and tags["mlops_ci.pr.7"] == "true"
-
-    # The same pipeline again (a re-run of PR 7, or the release PR 9): reused, nothing to train.
-    outputs.write_text("")
-    assert main(["train", "plan", "--base", "develop", "--repo", str(pipeline_repo)]) == 0
-    planned = read_outputs(outputs)
-    assert (planned["train"], planned["reuse-version"], planned["reuse-run-id"], planned["model-name"]) == (
-        "false", "1", run.info.run_id, model)
-    assert "trained for PR #7" in capsys.readouterr().out
-
-    outputs.write_text("")
-    report_dir = tmp_path / "report"
-    assert main(["train", "reuse", "--model", model, "--version", "1", "--pr", "9",
-                 "--output", str(report_dir)]) == 0
-    assert read_outputs(outputs)["run-id"] == run.info.run_id
-    assert json.loads((report_dir / "metrics.json").read_text()) == json.loads((export / "metrics.json").read_text())
-    assert (report_dir / "dvc.lock").is_file() and (report_dir / "plots" / "curve.csv").is_file()
-    assert client.get_model_version(model, "1").tags["mlops_ci.pr.9"] == "true"
-    with Registry() as registry:   # promote --pr finds it for either PR
-        assert [find_candidate(registry, model, ("pr", pr)).version for pr in ("7", "9")] == ["1", "1"]
-        assert find_candidate(registry, model, ("pr", "8")) is None
-
-    # Rolled back (as `mlops-ci rollback` tags it): still this pipeline's version, and the plan says
-    # promotion will refuse it rather than training the same pipeline past its rollback.
-    client.set_model_version_tag(model, "1", "mlops_ci.validation_status", "rolled_back")
-    client.set_model_version_tag(model, "1", "mlops_ci.rollback_reason", "latency")
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
-    outputs.write_text("")
-    assert main(["train", "plan", "--base", "develop", "--repo", str(pipeline_repo)]) == 0
-    assert read_outputs(outputs)["reuse-version"] == "1"
-    assert "rolled back (latency), so promotion will refuse it" in capsys.readouterr().out
-    assert "**rolled back** (latency)" in (tmp_path / "summary.md").read_text()
-
-    # A changed pipeline is not the trained one.
-    (pipeline_repo / "params.yaml").write_text("fit:\n  lr: 0.3\n")
-    git(pipeline_repo, "commit", "--quiet", "-am", "lr again")
-    outputs.write_text("")
-    assert main(["train", "plan", "--base", "develop", "--repo", str(pipeline_repo)]) == 0
-    assert read_outputs(outputs)["train"] == "true"
-
-
-def test_a_version_whose_run_kept_no_outputs_is_not_reused(mlflow_server, mlflow_client_env, monkeypatch):
-    del mlflow_client_env
-    client = MlflowClient(mlflow_server.url)
-    model = "reuse-no-outputs"
-    client.create_registered_model(model)
-    run = client.create_run(client.create_experiment(model))
-    client.create_model_version(model, f"{run.info.artifact_uri}/model", run_id=run.info.run_id,
-                                tags={"mlops_ci.fingerprint": "f" * 64})
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
-    with Registry() as registry:
-        assert train.trained_version(registry, model, "f" * 64) is None
 
 
 def test_an_unreachable_registry_means_training(pipeline_repo, tmp_path, monkeypatch, capsys):

@@ -1,38 +1,29 @@
-"""A stateful GitHub REST API stand-in on a real loopback socket.
+"""The local GitHub of `mlops-ci local`: a stateful GitHub REST API on a real loopback socket.
 
-Subprocesses and act workflow steps reach it through ``GITHUB_API_URL=<GitHubStandIn.url>``. It serves
+Subprocesses and act workflow steps reach it through ``GITHUB_API_URL=<LocalGitHub.url>``. It serves
 GitHub's real paths, validates request bodies against GitHub's documented schemas (422 ``Invalid
 request.`` as GitHub words it, see :mod:`~mlops_ci.local.github.openapi`), answers in the documented
 shapes (:mod:`~mlops_ci.local.github.shapes`), keeps state in a
-:class:`~mlops_ci.local.github.state.GitHubState` (seedable and inspectable), checks tokens, logs
-every request and can answer with queued failures (5xx, rate limits) before behaving normally::
+:class:`~mlops_ci.local.github.state.GitHubState` (seedable and inspectable) and checks tokens::
 
-    with GitHubStandIn() as github:                     # accepts the token "test-token"
-        repo = github.state.add_repo("acme/digits", branches=["develop"])
-        pull = repo.add_pull("develop", "main")
-        github.inject("POST", r"/repos/.*/comments", 502, times=2)
+    with LocalGitHub(state, token=token, state_file=folder / "github-state.json") as github:
         ...  # run the client with GITHUB_API_URL=github.url
-        assert repo.comments_on(pull.number)[-1].body.startswith("## Report")
 
-Run as ``python -m mlops_ci.local.github.server --port P --state-file FILE`` it serves until SIGTERM and
-keeps FILE up to date with the state as JSON (after every write and at exit).
+The tests' stand-in (``testing.github.GitHubStandIn``) extends it with a request log and queued
+failures, through :meth:`GitHubApp.respond`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
-import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlencode
 
 from pytest_httpserver import HTTPServer
@@ -59,50 +50,15 @@ from .state import DEFAULT_LOGIN, ApiError, GitHubState, Repository, Token
 __all__ = [
     "ApiError",
     "GitHubApp",
-    "GitHubStandIn",
     "GitHubState",
-    "InjectedResponse",
-    "RequestRecord",
+    "LocalGitHub",
     "Repository",
-    "main",
     "protection_json",
 ]
 
 DOCS_URL = "https://docs.github.com/rest"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RATE_LIMIT = 5000
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    """One request the stand-in answered (``json`` is the parsed body or ``None``)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    json: Any
-    status: int
-    headers: dict[str, str]
-
-    @property
-    def is_write(self) -> bool:
-        """Whether the method changes state (POST, PUT, PATCH, DELETE)."""
-        return self.method in WRITE_METHODS
-
-
-@dataclass
-class InjectedResponse:
-    """A queued answer for the next request whose method and path (a regex, full match) match."""
-
-    method: str
-    path: str
-    status: int
-    body: dict[str, Any] | None
-    headers: dict[str, str]
-
-    def matches(self, method: str, path: str) -> bool:
-        """Whether a request ``method path`` is answered by this failure."""
-        return self.method in ("*", method.upper()) and re.fullmatch(self.path, path) is not None
 
 
 def error_body(status: int, message: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -369,34 +325,28 @@ def check_body(call: Call, method: str, path: str) -> None:
 
 
 class GitHubApp:
-    """The WSGI-level request handler: failures, routing, auth, state operations, request log.
+    """The WSGI-level request handler: routing, auth, state operations, rate-limit headers.
 
     Thread-safe: requests are handled one at a time under a lock.
     """
 
     def __init__(self, state: GitHubState, on_write: Callable[[GitHubState], None] | None = None) -> None:
         self.state = state
-        self.requests: list[RequestRecord] = []
-        self.injected: list[InjectedResponse] = []
+        self.answered = 0
         self._on_write = on_write
         self._lock = threading.RLock()
         self._rate_reset = int(time.time()) + 3600
 
     def __call__(self, request: Request) -> Response:
         with self._lock:
-            response = self._injected_response(request)
-            if response is None:
-                response = self._route(request)
+            response = self.respond(request)
             self._finish(request, response)
             return response
 
-    def _injected_response(self, request: Request) -> Response | None:
-        for index, injected in enumerate(self.injected):
-            if injected.matches(request.method, request.path):
-                del self.injected[index]
-                body = injected.body or error_body(injected.status, HTTPStatus(injected.status).phrase)
-                return json_response(body, injected.status, injected.headers)
-        return None
+    def respond(self, request: Request) -> Response:
+        """The answer to ``request`` (called under the lock): the hook a test stand-in overrides to log
+        requests or to answer some of them with a queued failure."""
+        return self._route(request)
 
     def _route(self, request: Request) -> Response:
         try:
@@ -432,22 +382,13 @@ class GitHubApp:
         return token
 
     def _finish(self, request: Request, response: Response) -> None:
-        used = len(self.requests) + 1
+        self.answered += 1
         response.headers.setdefault("x-ratelimit-limit", str(RATE_LIMIT))
-        response.headers.setdefault("x-ratelimit-remaining", str(max(RATE_LIMIT - used, 0)))
+        response.headers.setdefault("x-ratelimit-remaining", str(max(RATE_LIMIT - self.answered, 0)))
         response.headers.setdefault("x-ratelimit-reset", str(self._rate_reset))
-        response.headers.setdefault("x-ratelimit-used", str(used))
+        response.headers.setdefault("x-ratelimit-used", str(self.answered))
         response.headers.setdefault("x-ratelimit-resource", "core")
-        record = RequestRecord(
-            request.method,
-            request.path,
-            request.args.to_dict(),
-            request.get_json(force=True, silent=True),
-            response.status_code,
-            dict(request.headers),
-        )
-        self.requests.append(record)
-        if record.is_write and response.status_code < 400 and self._on_write:
+        if request.method in WRITE_METHODS and response.status_code < 400 and self._on_write:
             self._on_write(self.state)
 
 
@@ -462,12 +403,15 @@ class _Server(HTTPServer):
         self.server.serve_forever(poll_interval=0.02)
 
 
-class GitHubStandIn:
-    """The stand-in served on a loopback port in a background thread; a context manager.
+class LocalGitHub:
+    """The local GitHub served on a loopback port in a background thread; a context manager.
 
     ``token`` (if not ``None``) is added to the state's accepted tokens. ``state_file`` (if given) gets
-    the state as JSON at start, after every successful write and at stop.
+    the state as JSON at start, after every successful write and at stop. ``app_type`` is the request
+    handler a subclass may extend.
     """
+
+    app_type: type[GitHubApp] = GitHubApp
 
     def __init__(
         self,
@@ -483,7 +427,7 @@ class GitHubStandIn:
         if token is not None and token not in self.state.tokens:
             self.state.add_token(token)
         self.state_file = Path(state_file) if state_file else None
-        self.app = GitHubApp(self.state, on_write=self._dump if self.state_file else None)
+        self.app = self.app_type(self.state, on_write=self._dump if self.state_file else None)
         self._server = _Server(host=host, port=port, threaded=True)
         self._server.expect_request(re.compile(".*")).respond_with_handler(self.app)
 
@@ -492,65 +436,7 @@ class GitHubStandIn:
         """Base URL for ``GITHUB_API_URL`` (no trailing slash)."""
         return f"http://{self._server.host}:{self._server.port}"
 
-    @property
-    def requests(self) -> list[RequestRecord]:
-        """Every request answered so far, in order."""
-        return self.app.requests
-
-    @property
-    def errors(self) -> list[Exception]:
-        """Exceptions raised inside handlers (answered as 500): a stand-in bug, should stay empty."""
-        return self._server.handler_errors
-
-    def env(self) -> dict[str, str]:
-        """Environment variables pointing a client (subprocess, act step) at the stand-in."""
-        return {"GITHUB_API_URL": self.url, **({"GITHUB_TOKEN": self.token} if self.token else {})}
-
-    def writes(self) -> list[RequestRecord]:
-        """The requests that try to change state (POST, PUT, PATCH, DELETE), whatever they got."""
-        return [record for record in self.requests if record.is_write]
-
-    def inject(  # pylint: disable=too-many-arguments  # keyword-only options
-        self,
-        method: str,
-        path: str,
-        status: int,
-        *,
-        times: int = 1,
-        body: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        """Answer the next ``times`` requests matching ``method`` (``*``: any) and the ``path`` regex
-        (full match, no query) with ``status``, ``body`` (default: GitHub's error JSON) and ``headers``.
-        """
-        for _ in range(times):
-            injected = InjectedResponse(method.upper(), path, status, body, dict(headers or {}))
-            self.app.injected.append(injected)
-
-    def rate_limit(  # pylint: disable=too-many-arguments  # keyword-only options
-        self,
-        method: str,
-        path: str,
-        *,
-        status: int = 403,
-        retry_after: int | None = None,
-        reset_in: int | None = None,
-        times: int = 1,
-    ) -> None:
-        """Inject GitHub rate-limit answers: a secondary limit (``retry_after`` seconds) or a primary
-        one (``x-ratelimit-remaining: 0`` and a reset ``reset_in`` seconds ahead)."""
-        headers: dict[str, str] = {}
-        if retry_after is not None:
-            headers["retry-after"] = str(retry_after)
-            message = "You have exceeded a secondary rate limit. Please wait a few minutes and try again."
-        else:
-            message = "API rate limit exceeded for installation."
-        if reset_in is not None:
-            reset = str(int(time.time()) + reset_in)
-            headers.update({"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})
-        self.inject(method, path, status, times=times, body=error_body(status, message), headers=headers)
-
-    def start(self) -> GitHubStandIn:
+    def start(self) -> Self:
         """Start serving (returns immediately)."""
         self._server.start()
         if self.state_file:
@@ -568,51 +454,8 @@ class GitHubStandIn:
         assert self.state_file is not None
         state.dump(self.state_file)
 
-    def __enter__(self) -> GitHubStandIn:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_exc_info: object) -> None:
         self.stop()
-
-
-# -- command line ------------------------------------------------------------------------------------
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Arguments of ``python -m mlops_ci.local.github.server``."""
-    summary = (__doc__ or "").split("\n\n", maxsplit=1)[0]
-    parser = argparse.ArgumentParser(prog="python -m mlops_ci.local.github.server", description=summary)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed at start)")
-    parser.add_argument("--state-file", type=Path, help="kept up to date with the state as JSON")
-    parser.add_argument("--seed", type=Path, help="start from a state JSON written by --state-file")
-    parser.add_argument("--token", default="test-token", help="token accepted (default: %(default)s)")
-    parser.add_argument("--read-only", action="store_true", help="the token cannot write (fork PR token)")
-    parser.add_argument("--non-admin", action="store_true", help="token cannot manage protection/rulesets")
-    parser.add_argument("--repo", action="append", default=[], help="create owner/name (repeatable)")
-    parser.add_argument("--branch", action="append", default=[], help="extra branch of each --repo")
-    return parser
-
-
-def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> int:
-    """Serve until SIGTERM/SIGINT (or ``stop`` is set); prints ``GITHUB_API_URL=...`` once listening."""
-    args = build_parser().parse_args(argv)
-    state = GitHubState.load(args.seed) if args.seed else GitHubState()
-    for full_name in args.repo:
-        if full_name not in state.repos:
-            state.add_repo(full_name, branches=args.branch)
-    state.add_token(args.token, read_only=args.read_only, admin=not args.non_admin)
-    if stop is None:
-        stop = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: stop.set())
-    options = {"token": args.token, "host": args.host, "port": args.port, "state_file": args.state_file}
-    with GitHubStandIn(state, **options) as github:
-        print(f"GITHUB_API_URL={github.url}", flush=True)
-        while not stop.wait(0.2):
-            pass
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

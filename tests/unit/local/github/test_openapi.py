@@ -9,11 +9,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TEST_REPO, github_http, seeded_github_state
+from testing.fixtures import TEST_REPO, github_http, seeded_github_state
 
 from mlops_ci.gitflow import protect
 from mlops_ci.local.github import openapi
-from mlops_ci.local.github.server import URL_MAP, GitHubStandIn, served_routes
+from mlops_ci.local.github.server import URL_MAP, served_routes
+from testing.github import GitHubStandIn
 
 ROOT = Path(__file__).resolve().parents[4]
 REPO = f"/repos/{TEST_REPO}"

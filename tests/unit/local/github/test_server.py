@@ -15,11 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import TEST_REPO, TEST_TOKEN, github_http, seeded_github_state
+from testing.fixtures import TEST_REPO, TEST_TOKEN, github_http, seeded_github_state
 
 from mlops_ci.local.github import server as github_module
-from mlops_ci.local.github.server import GitHubStandIn
 from mlops_ci.local.github.state import COMMENT_BODY_LIMIT, GitHubState, ref_pattern_matches
+from testing import github as stand_in
+from testing.github import GitHubStandIn
 
 REPO = f"/repos/{TEST_REPO}"
 PROTECTION = {
@@ -674,7 +675,7 @@ def test_state_file_is_written_at_start_after_writes_and_at_stop(tmp_path):
 def test_main_serves_until_stopped(tmp_path, capsys):
     state_file, stop = tmp_path / "state.json", threading.Event()
     args = ["--state-file", str(state_file), "--repo", TEST_REPO, "--branch", "develop", "--non-admin"]
-    server = threading.Thread(target=github_module.main, args=(args, stop))
+    server = threading.Thread(target=stand_in.main, args=(args, stop))
     server.start()
     try:
         output, deadline = "", time.monotonic() + 10
@@ -709,7 +710,7 @@ def test_command_line_entry_point_dumps_state_and_stops_on_sigterm(tmp_path):
     seeded.repo(TEST_REPO).add_pull("develop")
     seeded.dump(seed)
     env = dict(os.environ)
-    command = [sys.executable, "-m", "mlops_ci.local.github.server", "--port", "0", "--seed", str(seed)]
+    command = [sys.executable, "-m", "testing.github", "--port", "0", "--seed", str(seed)]
     with subprocess.Popen(
         [*command, "--state-file", str(state_file), "--token", "cli-token"],
         stdout=subprocess.PIPE,

@@ -17,7 +17,7 @@ import yaml
 from mlops_ci.core.proc import copy_visible_files, git
 from testing.project import EXAMPLE, make_project_repo, seed_dvc_remote
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 OTHER_MACHINE = "0123456789abcdef0123456789abcdef"
 
 

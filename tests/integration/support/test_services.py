@@ -15,6 +15,7 @@ from mlflow.artifacts import download_artifacts
 from mlflow.entities.model_registry import ModelVersion
 
 from mlops_ci.local import services
+from testing import services as test_services
 
 pytestmark = [pytest.mark.services, pytest.mark.usefixtures("mlflow_client_env")]
 
@@ -170,26 +171,26 @@ def test_mlflow_server_that_cannot_start_raises_a_readable_error(tmp_path):
 
 def test_missing_mariadb_raises_service_not_installed(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(services, "SBIN_DIRS", ())
-    with pytest.raises(services.ServiceNotInstalled, match="mariadbd is not installed"):
-        with services.mariadb_server(tmp_path):
+    monkeypatch.setattr(test_services, "SBIN_DIRS", ())
+    with pytest.raises(test_services.ServiceNotInstalled, match="mariadbd is not installed"):
+        with test_services.mariadb_server(tmp_path):
             pytest.fail("the body must not run")
 
 
 def test_missing_prometheus_names_its_debian_package(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(services, "SBIN_DIRS", ())
-    with pytest.raises(services.ServiceNotInstalled, match=r"prometheus is not installed \(Debian: apt-get "
-                                                           r"install prometheus\)"):
-        with services.prometheus_server(tmp_path, tmp_path / "prometheus.yml"):
+    monkeypatch.setattr(test_services, "SBIN_DIRS", ())
+    missing = r"prometheus is not installed \(Debian: apt-get install prometheus\)"
+    with pytest.raises(test_services.ServiceNotInstalled, match=missing):
+        with test_services.prometheus_server(tmp_path, tmp_path / "prometheus.yml"):
             pytest.fail("the body must not run")
 
 
 def test_failing_mariadb_install_raises_with_its_log(tmp_path, monkeypatch):
     fail = shutil.which("false")
-    monkeypatch.setattr(services, "find_binary", lambda name: fail)
+    monkeypatch.setattr(test_services, "find_binary", lambda name: fail)
     with pytest.raises(services.ServiceStartError, match="mariadb-install-db failed with code 1"):
-        with services.mariadb_server(tmp_path):
+        with test_services.mariadb_server(tmp_path):
             pytest.fail("the body must not run")
 
 

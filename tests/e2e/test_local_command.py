@@ -134,4 +134,4 @@ def test_another_source_than_the_installed_one_is_refused(project_repo, tmp_path
 
 
 def test_default_source_is_this_checkout():
-    assert command.default_source() == Path(__file__).resolve().parents[3]
+    assert command.default_source() == Path(__file__).resolve().parents[2]
