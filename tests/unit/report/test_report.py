@@ -875,8 +875,6 @@ def test_report_end_to_end(project, tmp_path, monkeypatch, capsys):
     print(markdown)
 
 
-
-
 @pytest.mark.usefixtures("venv_path")
 def test_report_with_mlflow_down(project, unused_port, monkeypatch, capsys):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{unused_port}")
