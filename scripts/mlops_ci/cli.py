@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "mlops_ci.quality.deps",
     "mlops_ci.quality.docker_test",
     "mlops_ci.quality.lint",
+    "mlops_ci.quality.test",
     "mlops_ci.report.command",
     "mlops_ci.report.comment",
     "mlops_ci.training.command",
