@@ -21,7 +21,7 @@ COMMAND_MODULES = (
     "mlops_ci.local.command",
     "mlops_ci.gitflow.policy",
     "mlops_ci.gitflow.protect",
-    "mlops_ci.quality.deps",
+    "mlops_ci.quality.deps.command",
     "mlops_ci.quality.docker_test",
     "mlops_ci.quality.lint",
     "mlops_ci.quality.test",
