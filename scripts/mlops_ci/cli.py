@@ -20,7 +20,7 @@ from mlops_ci.core.errors import EXIT_USAGE, MlopsCiError
 COMMAND_MODULES = (
     "mlops_ci.local.command",
     "mlops_ci.gitflow.policy",
-    "mlops_ci.gitflow.protect",
+    "mlops_ci.gitflow.protect.command",
     "mlops_ci.quality.deps.command",
     "mlops_ci.quality.docker_test",
     "mlops_ci.quality.lint",
