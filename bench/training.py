@@ -27,10 +27,11 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from mlops_ci.report import comment
 from mlops_ci.report import command as report
 from mlops_ci.report import render as report_render
 from mlops_ci.clients.github import GitHubClient
+from mlops_ci.clients.github_comments import upsert
+from mlops_ci.core.markers import marker
 from mlops_ci.core.proc import git
 from mlops_ci.local.github.state import GitHubState
 from testing.github import GitHubStandIn
@@ -137,13 +138,13 @@ def bench_comment(repeat: int) -> str:
         number = remote.add_pull("feature/PROJ-1-x", "develop", title="PROJ-1").number
         for index in range(999):
             remote.add_comment(number, f"remark {index}")
-        remote.add_comment(number, f"{comment.marker('bench')}\nold", user="github-actions[bot]")
+        remote.add_comment(number, f"{marker('bench')}\nold", user="github-actions[bot]")
         client = GitHubClient(github.url, TOKEN)
         seconds, requests = [], []
         for index in range(repeat):
             before = len(github.requests)
             started = time.perf_counter()
-            comment.upsert(client, SLUG, number, f"report {index}", "bench")
+            upsert(client, SLUG, number, f"report {index}", "bench")
             seconds.append(time.perf_counter() - started)
             requests.append(len(github.requests) - before)
     return (f"| `mlops-ci comment` on a PR with 1,000 comments | {statistics.median(seconds) * 1000:.0f} ms | "

@@ -9,7 +9,7 @@ import os
 import docker
 import pytest
 
-from mlops_ci.quality import docker_test
+from mlops_ci.clients import docker as docker_engine
 
 DOCKER_SETTINGS = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 # This machine's Docker settings, for the one test that talks to its engine (`isolated` drops them).
@@ -29,13 +29,13 @@ def isolated(monkeypatch):
 def engine_or_skip(environ) -> None:
     """Skip the calling test, saying where it looked, unless a Docker engine answers a ping within
     PING_TIMEOUT_S seconds."""
-    address, _ = docker_test.engine_address(environ)
+    address, _ = docker_engine.engine_address(environ)
     try:
         client = docker.from_env(timeout=PING_TIMEOUT_S, environment=dict(environ))
         try:
             client.ping()
         finally:
             client.close()
-    except docker_test.engine_errors() as error:
-        reason = docker_test._reason(error)  # pylint: disable=protected-access
+    except docker_engine.engine_errors() as error:
+        reason = docker_engine.reason(error)
         pytest.skip(f"no Docker engine at {address}: {reason}")

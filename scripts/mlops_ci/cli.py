@@ -20,10 +20,11 @@ from mlops_ci.core.errors import EXIT_USAGE, MlopsCiError
 COMMAND_MODULES = (
     "mlops_ci.local.command",
     "mlops_ci.gitflow.policy",
-    "mlops_ci.gitflow.protect",
-    "mlops_ci.quality.deps",
+    "mlops_ci.gitflow.protect.command",
+    "mlops_ci.quality.deps.command",
     "mlops_ci.quality.docker_test",
     "mlops_ci.quality.lint",
+    "mlops_ci.quality.test",
     "mlops_ci.report.command",
     "mlops_ci.report.comment",
     "mlops_ci.training.command",

@@ -16,7 +16,6 @@ from typing import Any
 from mlops_ci.core.errors import MlopsCiError
 # The one edge above this layer: the report's direction rule falls back on the metric-name contract,
 # a pure module without imports of its own.
-from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER, name_direction
 
 KeyPath = tuple[Any, ...]
 Lines = Mapping[KeyPath, int]
@@ -177,22 +176,6 @@ class ReportConfig:  # pylint: disable=too-many-instance-attributes
     max_files: int = 20
     max_chars: int = 64_000
     informational: tuple[str, ...] = ()
-
-    def direction(self, name: str, path: str = "", key: str = "") -> str:
-        """HIGHER, LOWER or INFO for metric `name` in file `path` (MLflow key `key`): the config's
-        lists first (patterns match the name, path:name or the key), then the built-in name rule."""
-        def listed(patterns: tuple[str, ...]) -> bool:
-            return any(fnmatchcase(candidate, pattern) for pattern in patterns
-                       for candidate in (name, f"{path}:{name}", key or name))
-        for patterns, found in ((self.informational, INFO), (self.higher_is_better, HIGHER),
-                                (self.lower_is_better, LOWER)):
-            if listed(patterns):
-                return found
-        return name_direction(name)
-
-    def lower_is_better_for(self, name: str, path: str = "") -> bool:
-        """Whether a smaller value of metric `name` (in file `path`) is an improvement."""
-        return self.direction(name, path) == LOWER
 
 
 def report_section(section: Mapping[str, Any] | None, where: str | None = None,

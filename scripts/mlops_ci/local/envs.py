@@ -27,7 +27,9 @@ import venv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from mlops_ci.quality import deps
+from mlops_ci.quality.deps.pip import logical_lines, parse_line
+from mlops_ci.quality.deps.reader import load
+from mlops_ci.quality.deps.records import LOCAL, Dependency
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, MlopsCiError
 
 CACHE_VARIABLE = "MLOPS_CI_ENV_CACHE"
@@ -60,20 +62,20 @@ def env_key(files: Sequence[tuple[str, bytes]], base: str, version: str) -> str:
 
 def requirement_files(requirements: Path) -> list[tuple[str, bytes]]:
     """The requirement file and everything it includes, as (name, bytes)."""
-    _, names = deps.load(str(requirements))
+    _, names = load(str(requirements))
     return [(name, Path(name).read_bytes()) for name in names]
 
 
-def path_requirements(requirements: Path) -> list[deps.Dependency]:
+def path_requirements(requirements: Path) -> list[Dependency]:
     """The requirements given by path (`-e .`, `./pkg`, `file:` URLs) in the file and its includes."""
-    return [item for item in deps.load(str(requirements))[0] if item.kind == deps.LOCAL]
+    return [item for item in load(str(requirements))[0] if item.kind == LOCAL]
 
 
 def without_paths(text: str, file: str) -> str:
     """A requirement file's lines (pip's logical lines) less those naming a path."""
-    kept = [line for number, line in deps.logical_lines(text)
-            if not any(isinstance(item, deps.Dependency) and item.kind == deps.LOCAL
-                       for item in deps.parse_line(line, file, number))]
+    kept = [line for number, line in logical_lines(text)
+            if not any(isinstance(item, Dependency) and item.kind == LOCAL
+                       for item in parse_line(line, file, number))]
     return "".join(f"{line}\n" for line in kept)
 
 

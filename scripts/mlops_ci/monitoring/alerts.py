@@ -10,7 +10,7 @@ The champion's validation metrics (its MLflow run, found through the registry al
 server from MLFLOW_TRACKING_URI) are the baseline: an alert fires when a live metric falls below the
 baseline minus the tolerance (rises above baseline plus tolerance for loss-like metrics: loss, error,
 rmse, mae, mse, latency; the report's rule). --metric names an MLflow metric key
-(mlops_ci.metric_names): `accuracy` with one metrics file, `eval.accuracy` with several. Further
+(mlops_ci.registry.metric_names): `accuracy` with one metrics file, `eval.accuracy` with several. Further
 alerts: request latency above a limit, CPU and memory high, drift detected. Writes into DIR:
 
     alert-rules.yml                               the rules (`promtool check rules`)

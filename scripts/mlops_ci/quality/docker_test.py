@@ -33,39 +33,28 @@ and last lines are reported); 2 a missing context or Dockerfile, a malformed opt
 from __future__ import annotations
 
 import argparse
-import codecs
 import math
 import os
 import re
 import shlex
-import subprocess
 import sys
-import threading
 import time
-import uuid
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
+from mlops_ci.clients.docker import (BUILD_STEP, build_image, connect, engine_errors, engine_output,
+                                     image_command, reason, remove, run_container)
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, MlopsCiError
+from mlops_ci.core.proc import git_output
 from mlops_ci.core.text import md_escape, show
 
 IMAGE_PREFIX = "mlops-ci-it"
 SHORT_SHA = 12
 DEFAULT_TIMEOUT_S = 1800.0
-# The engine must answer the first request within this; later requests (create, remove, ...) get
-# API_TIMEOUT_S. The build, the log stream and the wait for the container have no HTTP timeout:
-# --timeout bounds the tests, the CI job's timeout the build.
-CONNECT_TIMEOUT_S = 10
-API_TIMEOUT_S = 120
-DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-TAIL_LINES = 20
-TAIL_LINE_CHARS = 300
 LABEL_REVISION = "org.opencontainers.image.revision"
 LABEL_SOURCE = "org.opencontainers.image.source"
 
@@ -80,12 +69,10 @@ _REFERENCE = re.compile(rf"(?P<name>(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})
 _SEPARATORS = re.compile(r"[._-]{2,}")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-# "Step 2/9 : RUN ..." (Docker's classic builder); "STEP 2/9: RUN ..." (Podman's compatible API).
-_STEP = re.compile(r"step \d+/\d+ ?: ", re.IGNORECASE)
 _SCP_REMOTE = re.compile(r"(?:[^@/:]+@)?(?P<host>[^/:]+):(?P<path>[^/].*)")
 
-# (git arguments, folder) -> its stdout stripped, None when git failed or is missing.
-GitRunner = Callable[[Sequence[str], Path], "str | None"]
+# (folder, git arguments...) -> its stdout, None when git failed or is missing (core.proc.git_output).
+GitRunner = Callable[..., "str | None"]
 
 
 # --- the image tag ----------------------------------------------------------------------------------
@@ -150,16 +137,6 @@ class Revision:
     url: str = ""
 
 
-def run_git(args: Sequence[str], folder: Path) -> str | None:
-    """`git ARGS` in `folder`: its output stripped, None when git fails or is not installed."""
-    try:
-        done = subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True, timeout=10,
-                              check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
 def public_url(remote: str) -> str:
     """A Git remote as a browsable https URL without credentials; '' for a local path or an unknown
     scheme. git@host:owner/repo.git and ssh://git@host/owner/repo.git become https://host/owner/repo."""
@@ -178,7 +155,7 @@ def public_url(remote: str) -> str:
     return f"https://{host}/{path}" if path else ""
 
 
-def revision_of(context: Path, environ: Mapping[str, str], git: GitRunner = run_git) -> Revision:
+def revision_of(context: Path, environ: Mapping[str, str], git: GitRunner = git_output) -> Revision:
     """The revision from GITHUB_REPOSITORY / GITHUB_SHA / GITHUB_SERVER_URL when set, else from Git in
     `context` (the folder's name, HEAD, the `origin` remote)."""
     repository = environ.get("GITHUB_REPOSITORY", "").strip()
@@ -188,10 +165,10 @@ def revision_of(context: Path, environ: Mapping[str, str], git: GitRunner = run_
         url = f"{server}/{repository}"
         name = repository.rsplit("/", 1)[-1]
     else:
-        url = public_url(git(["remote", "get-url", "origin"], context) or "")
+        url = public_url(git(context, "remote", "get-url", "origin") or "")
         name = context.resolve().name
     if not sha:
-        sha = (git(["rev-parse", "HEAD"], context) or "").lower()
+        sha = (git(context, "rev-parse", "HEAD") or "").strip().lower()
     return Revision(name, sha if _SHA.fullmatch(sha) else "", url)
 
 
@@ -349,7 +326,7 @@ def plan(*, context: str = ".", dockerfile: str | None = None, tag: str | None =
     environment, missing = container_environment(env, environ)
     if not (math.isfinite(timeout) and timeout > 0):
         raise MlopsCiError(f"must be a positive number of seconds, got {timeout:g}", where="--timeout")
-    revision = revision_of(context_path, environ, git or run_git)
+    revision = revision_of(context_path, environ, git or git_output)
     labels = {LABEL_REVISION: revision.sha, LABEL_SOURCE: revision.url}
     warnings = [f"--env {name}: not set here, so the container does not get it" for name in missing]
     warnings += _undeclared_args(dockerfile_path, parsed_args)
@@ -378,118 +355,8 @@ def _undeclared_args(dockerfile: Path, build_args: Mapping[str, str]) -> list[st
             for name in build_args if name not in declared]
 
 
-# --- the engine -------------------------------------------------------------------------------------
 
-def engine_address(environ: Mapping[str, str]) -> tuple[str, str]:
-    """(address, where it comes from) of the engine the SDK will try: DOCKER_HOST, else the current
-    Docker context (DOCKER_CONTEXT or ~/.docker/config.json), else the default socket."""
-    host = environ.get("DOCKER_HOST", "").strip()
-    if host:
-        return host, "DOCKER_HOST"
-    # pylint: disable-next=import-outside-toplevel  # the SDK: see connect
-    from docker.context import ContextAPI
-    from docker.errors import DockerException  # pylint: disable=import-outside-toplevel
-    try:
-        context = ContextAPI.get_context(environ.get("DOCKER_CONTEXT") or None)
-    except (DockerException, OSError, ValueError):
-        context = None
-    if context is None or context.Name == "default" or not context.Host:
-        return DEFAULT_SOCKET, "the default socket"
-    return context.Host, f"Docker context {show(context.Name)}"
-
-
-def engine_errors() -> tuple[type[BaseException], ...]:
-    """What the SDK raises when the engine refuses a request or the connection to it fails."""
-    # pylint: disable=import-outside-toplevel  # the SDK costs 0.25 s to import: only this command needs it
-    import requests.exceptions
-    import urllib3.exceptions
-    from docker.errors import DockerException
-    return DockerException, requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError
-
-
-def _reason(error: BaseException) -> str:
-    """The innermost cause of an error, in a few words (an OS error's text, else its message)."""
-    seen = {id(error)}
-    while (inner := error.__cause__ or error.__context__) is not None and id(inner) not in seen:
-        seen.add(id(inner))
-        error = inner
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return text if len(text) <= 200 else text[:200] + "..."
-
-
-def connect(environ: Mapping[str, str] | None = None, timeout: float = CONNECT_TIMEOUT_S) -> Any:
-    """A `docker.DockerClient` that has answered a request within `timeout` seconds.
-
-    Raises MlopsCiError naming the address tried when there is no SDK or no engine answers.
-    """
-    environ = os.environ if environ is None else environ
-    try:
-        import docker  # pylint: disable=import-outside-toplevel  # 0.25 s: only this command needs it
-    except ImportError as error:
-        raise MlopsCiError("the Docker SDK for Python is not installed: pip install docker") from error
-    address, source = engine_address(environ)
-    try:
-        # from_env asks the engine for its API version: that is the request bounded by `timeout`.
-        client = docker.from_env(timeout=timeout, environment=dict(environ))
-    except docker.errors.DockerException as error:
-        raise MlopsCiError(f"no Docker engine reachable at {address} ({source}: {_reason(error)}): "
-                           "docker-test needs a Docker engine to build and run the image: start Docker "
-                           "or set DOCKER_HOST") from error
-    client.api.timeout = API_TIMEOUT_S
-    return client
-
-
-class _Echo:
-    """Copies engine output to the log as it arrives and keeps its last lines."""
-
-    def __init__(self, out: TextIO, keep: int = TAIL_LINES) -> None:
-        self._out = out
-        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self._tail: deque[str] = deque(maxlen=keep)
-        self._partial = ""
-
-    def write(self, data: bytes | str) -> None:
-        """Print `data` (bytes may split a UTF-8 character) and remember its lines."""
-        text = self._decoder.decode(data) if isinstance(data, bytes) else data
-        if not text:
-            return
-        self._out.write(text)
-        self._out.flush()
-        lines = (self._partial + text).split("\n")
-        self._partial = lines.pop()
-        self._tail.extend(lines)
-
-    def finish(self) -> tuple[str, ...]:
-        """End the output on a new line; return its last lines (each cut to TAIL_LINE_CHARS)."""
-        self.write(self._decoder.decode(b"", final=True))
-        if self._partial:
-            self._out.write("\n")
-            self._out.flush()
-            self._tail.append(self._partial)
-            self._partial = ""
-        return tuple(line.rstrip("\r")[:TAIL_LINE_CHARS] for line in self._tail)
-
-
-@contextmanager
-def _engine_output(out: TextIO, group: str | None = None) -> Iterator[None]:
-    """Inside Actions: fold the output under `group` (when given), and stop the runner from acting on
-    workflow commands (`::...::`) that the build or the tests print."""
-    if not gha.in_actions():
-        yield
-        return
-    token = uuid.uuid4().hex
-    if group:
-        print(f"::group::{group}", file=out, flush=True)
-    print(f"::stop-commands::{token}", file=out, flush=True)
-    try:
-        yield
-    finally:
-        print(f"::{token}::", file=out, flush=True)
-        if group:
-            print("::endgroup::", file=out, flush=True)
-
+# --- running the plan on the engine ------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Outcome:  # pylint: disable=too-many-instance-attributes
@@ -505,113 +372,6 @@ class Outcome:  # pylint: disable=too-many-instance-attributes
     message: str = ""
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def build_image(api: Any, the_plan: Plan, out: TextIO) -> tuple[str | None, tuple[str, ...]]:
-    """Build through the SDK's low-level API, streaming the output: (why it failed, with the failing
-    step when known; None when it worked), and the output's last lines."""
-    echo = _Echo(out)
-    step = ""
-    failure = None
-    stream = api.build(**the_plan.build_kwargs())
-    try:
-        for entry in stream:
-            if "stream" in entry:
-                text = str(entry["stream"])
-                echo.write(text)
-                step = next((line.strip() for line in reversed(text.splitlines()) if _STEP.match(line)),
-                            step)
-            elif "error" in entry or "errorDetail" in entry:
-                detail = (entry.get("errorDetail") or {}).get("message") or entry.get("error") or "unknown"
-                echo.write(f"{detail}\n")
-                failure = f"{_one_line(step, 200)}: {_one_line(detail)}" if step else _one_line(detail)
-                break
-            elif "status" in entry and "progress" not in entry:
-                # Pulling the base image: one line per layer and state, no progress bars.
-                echo.write(f"{entry.get('id', '')}{': ' if entry.get('id') else ''}{entry['status']}\n")
-    finally:
-        getattr(stream, "close", lambda: None)()  # the HTTP response, when the build stopped early
-    return failure, echo.finish()
-
-
-def image_command(client: Any, tag: str) -> str | None:
-    """The image's ENTRYPOINT + CMD as one shell-quoted line, None when it cannot be read."""
-    try:
-        config = client.images.get(tag).attrs.get("Config") or {}
-    except engine_errors():
-        return None
-    argv = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
-    return shlex.join(argv) if argv else None
-
-
-@dataclass(frozen=True)
-class Run:
-    """How the test container ended."""
-
-    status_code: int
-    seconds: float
-    timed_out: bool
-    out_of_memory: bool
-    tail: tuple[str, ...]
-
-
-def _stop(container: Any, stopped: threading.Event) -> None:
-    """The timer's job: kill the container whose tests ran out of time."""
-    stopped.set()
-    try:
-        container.kill()
-    except engine_errors():
-        pass  # it exited meanwhile
-
-
-def _out_of_memory(container: Any) -> bool:
-    try:
-        container.reload()
-    except engine_errors():
-        return False
-    return bool((container.attrs.get("State") or {}).get("OOMKilled"))
-
-
-def run_tests(client: Any, the_plan: Plan, out: TextIO) -> Run:
-    """Create, start and follow the test container (killed after the plan's timeout), then remove it
-    whatever happened."""
-    container = client.containers.create(**the_plan.run_kwargs())
-    stopped = threading.Event()
-    timer = threading.Timer(the_plan.timeout, _stop, (container, stopped))
-    timer.daemon = True
-    try:
-        echo = _Echo(out)
-        container.start()
-        started = time.monotonic()
-        timer.start()
-        with _engine_output(out):
-            for chunk in container.logs(stream=True, follow=True):
-                echo.write(chunk)
-            tail = echo.finish()
-        # The log stream ends when the container stops; wait() only collects the exit code.
-        status = container.wait().get("StatusCode", -1)
-        seconds = time.monotonic() - started
-        timer.cancel()
-        return Run(int(status), seconds, stopped.is_set(), _out_of_memory(container), tail)
-    finally:
-        timer.cancel()
-        _remove(lambda: container.remove(force=True, v=True), "the test container")
-
-
-def _remove(action: Callable[[], object], what: str) -> None:
-    """Clean up; a failure is a warning (it must not hide the tests' result)."""
-    from docker.errors import ImageNotFound  # pylint: disable=import-outside-toplevel
-    try:
-        action()
-    except ImageNotFound:
-        pass
-    except engine_errors() as error:
-        gha.report("warning", f"docker-test: could not remove {what}: {_reason(error)}")
-
-
 def execute(the_plan: Plan, client: Any, out: TextIO | None = None) -> Outcome:
     """Build, run the tests, remove the container and (unless keep_image) the image.
 
@@ -623,14 +383,14 @@ def execute(the_plan: Plan, client: Any, out: TextIO | None = None) -> Outcome:
     out = out or sys.stdout
     started = time.monotonic()
     try:
-        with _engine_output(out, group=f"docker build {the_plan.tag}"):
-            failure, build_tail = build_image(client.api, the_plan, out)
+        with engine_output(out, group=f"docker build {the_plan.tag}"):
+            failure, build_tail = build_image(client.api, the_plan.build_kwargs(), out)
     except engine_errors() as error:
-        failure, build_tail = f"the engine refused it: {_reason(error)}", ()
+        failure, build_tail = f"the engine refused it: {reason(error)}", ()
     build_seconds = time.monotonic() - started
     if failure:
         return Outcome(EXIT_USAGE, "build failed", the_plan.shown_command(), build_seconds,
-                       tail=build_tail, message=f"build failed at {failure}" if _STEP.match(failure)
+                       tail=build_tail, message=f"build failed at {failure}" if BUILD_STEP.match(failure)
                        else f"build failed: {failure}")
     print(f"docker-test: built {the_plan.tag} in {build_seconds:.1f} s", file=out, flush=True)
     shown = the_plan.shown_command()
@@ -640,13 +400,13 @@ def execute(the_plan: Plan, client: Any, out: TextIO | None = None) -> Outcome:
     print(f"docker-test: running {shown} in {the_plan.tag} (environment passed: {names}; "
           f"timeout {the_plan.timeout:g} s)", file=out, flush=True)
     try:
-        run = run_tests(client, the_plan, out)
+        run = run_container(client, the_plan.run_kwargs(), the_plan.timeout, out)
     except engine_errors() as error:
         raise MlopsCiError(f"the Docker engine failed while running the tests in {the_plan.tag}: "
-                           f"{_reason(error)}") from error
+                           f"{reason(error)}") from error
     finally:
         if not the_plan.keep_image:
-            _remove(lambda: client.images.remove(image=the_plan.tag), f"the image {the_plan.tag}")
+            remove(lambda: client.images.remove(image=the_plan.tag), f"the image {the_plan.tag}")
     if run.timed_out:
         return Outcome(EXIT_REFUSED, f"timed out after {the_plan.timeout:g} s", shown, build_seconds,
                        run.seconds, run.status_code, run.tail,

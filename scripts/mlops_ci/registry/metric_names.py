@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from fnmatch import fnmatchcase
 from pathlib import PurePosixPath
+
+from mlops_ci.config.sections import ReportConfig
 
 HIGHER, LOWER, INFO = "higher", "lower", "informational"
 LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|latency", re.IGNORECASE)
@@ -42,3 +45,21 @@ def name_direction(name: str) -> str:
     if INFORMATIONAL.search(name):
         return INFO
     return LOWER if LOWER_IS_BETTER.search(name) else HIGHER
+
+
+def configured_direction(config: ReportConfig, name: str, path: str = "", key: str = "") -> str:
+    """HIGHER, LOWER or INFO for metric `name` in file `path` (MLflow key `key`): the `report:` config's
+    lists first (patterns match the name, path:name or the key), then the built-in name rule."""
+    def listed(patterns: tuple[str, ...]) -> bool:
+        return any(fnmatchcase(candidate, pattern) for pattern in patterns
+                   for candidate in (name, f"{path}:{name}", key or name))
+    for patterns, found in ((config.informational, INFO), (config.higher_is_better, HIGHER),
+                            (config.lower_is_better, LOWER)):
+        if listed(patterns):
+            return found
+    return name_direction(name)
+
+
+def lower_is_better(config: ReportConfig, name: str, path: str = "") -> bool:
+    """Whether a smaller value of metric `name` (in file `path`) is an improvement."""
+    return configured_direction(config, name, path) == LOWER

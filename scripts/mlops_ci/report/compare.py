@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from mlops_ci.registry.metric_names import INFO, LOWER, mlflow_key
+from mlops_ci.registry.metric_names import INFO, LOWER, configured_direction, mlflow_key
 from mlops_ci.config.sections import ReportConfig
 from mlops_ci.report.records import (BETTER, NOT_APPLICABLE, NOTED, SAME, WORSE, Champion, ClassTable,
                                      CurvePlot, MetricRow, Plot, Verdict, difference)
@@ -53,7 +53,7 @@ def compare(rows: list[MetricRow], champion: Champion,
     paths = {row.path for row in rows}
     for row in rows:
         key = mlflow_key(row.path, row.name, paths)
-        direction = config.direction(row.name, row.path, key)
+        direction = configured_direction(config, row.name, row.path, key)
         row = replace(row, lower_is_better=direction == LOWER, informational=direction == INFO, key=key,
                       champion=champion.metrics.get(key) if champion.status == "ok" else None)
         compared.append(replace(row, vs_base=outcome(row.base, row.new, row.lower_is_better, config.precision,
@@ -76,10 +76,10 @@ def with_directions(plots: list[Plot], config: ReportConfig) -> list[Plot]:
     result: list[Plot] = []
     for plot in plots:
         if isinstance(plot, CurvePlot):
-            direction = config.direction(plot.y.rsplit(": ", 1)[-1])
+            direction = configured_direction(config, plot.y.rsplit(": ", 1)[-1])
             plot = replace(plot, lower_is_better=direction == LOWER, informational=direction == INFO)
         elif isinstance(plot, ClassTable):
-            directions = [config.direction(column) for column in plot.columns]
+            directions = [configured_direction(config, column) for column in plot.columns]
             plot = replace(plot, lower_is_better=tuple(direction == LOWER for direction in directions),
                            informational=tuple(direction == INFO for direction in directions))
         result.append(plot)

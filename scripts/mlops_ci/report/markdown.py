@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mlops_ci.core.text import md_escape
-from mlops_ci.registry.metric_names import INFO, LOWER
+from mlops_ci.registry.metric_names import INFO, LOWER, configured_direction
 from mlops_ci.report.data import DataGroup
 from mlops_ci.report.records import MetricRow, Report, Verdict
 
@@ -255,7 +255,7 @@ def experiments_block(report: Report, *, full: bool = True) -> str:
     lines: list[tuple[str, str, Any]] = [("**this PR**", "its own params", ours)]
     lines += [(md_escape(item.name), " ".join(code(f"{key}={value}") for key, value in item.params.items()),
                item.metrics) for item in report.experiments]
-    directions = [report.config.direction(name, path) for path, name in columns]
+    directions = [configured_direction(report.config, name, path) for path, name in columns]
     # No best of an informational value (a feature importance is not better for being higher).
     best = [None if direction == INFO else _best([values.get(key) for _, _, values in lines],
                                                  direction == LOWER)

@@ -56,6 +56,7 @@ from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, repo_path
 from mlops_ci.clients.mlflow import Registry
 from mlops_ci.core.text import md_escape
+from mlops_ci.registry.metric_names import lower_is_better
 from mlops_ci.registry.champion import actor, copy_champion, crown, now, promotion_tags
 from mlops_ci.registry.tags import (COMMIT_TAG, COPIED_FROM_TAG, DEFAULT_ALIAS, FAILED, GATES_TAG,
                                     MERGED_AT_TAG, PASSED, PR_TAG, PREVIOUS_CHAMPION_TAG, PROMOTED_AT_TAG,
@@ -120,7 +121,7 @@ def check_gates(registry: Registry, candidate: Any, champion: Any | None, gates:
             results.append(mcnemar_gate(gate, ours, theirs))
         else:
             results.append(check_metric_gate(gate, metrics, champion_metrics,
-                                             directions.lower_is_better_for(gate.metric)))
+                                             lower_is_better(directions, gate.metric)))
     return results
 
 

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from mlops_ci.report import command as report
 from mlops_ci.report import sources
 from mlops_ci.cli import main
 from testing.report import fixture_project, fixture_venv_path  # noqa: F401  fixtures

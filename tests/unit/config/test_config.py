@@ -17,6 +17,7 @@ from mlops_ci.config.sections import PromotionConfig, ReportConfig
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.markers import BODY_LIMIT
 from mlops_ci.project import config_doc
+from mlops_ci.registry.metric_names import lower_is_better
 from mlops_ci.training import naming, promote
 from testing.project import commit_change, init_git_flow_repo
 
@@ -281,7 +282,7 @@ def test_report_errors(text, message, line):
 ])
 def test_direction(name, path, lower):
     report = ReportConfig(lower_is_better=("*_ms", "eval/*:score"), higher_is_better=("error_budget",))
-    assert report.lower_is_better_for(name, path) is lower
+    assert lower_is_better(report, name, path) is lower
 
 
 # --- promotion ----------------------------------------------------------------------------------

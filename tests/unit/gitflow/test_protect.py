@@ -12,7 +12,8 @@ import pytest
 from testing.fixtures import ROOT, TEST_REPO
 
 from mlops_ci.clients import github as gh
-from mlops_ci.gitflow import protect
+from mlops_ci.gitflow.protect import classic, rulesets
+from mlops_ci.gitflow.protect.config import SCHEMA_PATH, load_config
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.local.github.server import error_body, protection_json
@@ -69,15 +70,15 @@ def write_config(tmp_path: Path, document, name: str = "custom.json") -> str:
 
 
 def test_the_schema_is_valid_and_the_shipped_file_matches_it():
-    schema = json.loads(protect.SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     document = json.loads(SHIPPED.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(document)
-    assert (ROOT / document["$schema"]).resolve() == protect.SCHEMA_PATH
+    assert (ROOT / document["$schema"]).resolve() == SCHEMA_PATH
 
 
 def test_the_shipped_file_holds_the_sop_settings():
-    config = protect.load_config(SHIPPED)
+    config = load_config(SHIPPED)
     assert list(config.branches) == ["main", "develop"]
     for body in config.branches.values():
         assert sorted(check["context"] for check in body["required_status_checks"]["checks"]) == CHECKS
@@ -130,9 +131,9 @@ def test_a_missing_or_unreadable_config(tmp_path, capsys):
     assert code == 2 and "nope.json: no such config file" in err
     (tmp_path / "latin.json").write_bytes(b"\xff\xfe")
     with pytest.raises(MlopsCiError, match="not UTF-8 text"):
-        protect.load_config(tmp_path / "latin.json")
+        load_config(tmp_path / "latin.json")
     with pytest.raises(MlopsCiError, match="cannot read the config"):
-        protect.load_config(tmp_path)
+        load_config(tmp_path)
 
 
 # -- normalising GitHub's GET shape ------------------------------------------------------------------
@@ -177,7 +178,7 @@ REALISTIC_GET = {
 
 
 def test_normalise_turns_a_realistic_get_into_put_shape():
-    assert protect.normalise(REALISTIC_GET) == {
+    assert classic.normalise(REALISTIC_GET) == {
         "required_status_checks": {"strict": True, "checks": [
             {"context": "ci/build", "app_id": -1}, {"context": "policy / branch-policy", "app_id": 15368}]},
         "enforce_admins": True,
@@ -195,21 +196,21 @@ def test_normalise_turns_a_realistic_get_into_put_shape():
 
 
 def test_normalise_of_a_minimal_get_and_of_nothing_is_the_unprotected_state():
-    unprotected = protect.normalise(None)
-    assert unprotected == protect.normalise({"url": API, "enforce_admins": {"url": "x", "enabled": False}})
+    unprotected = classic.normalise(None)
+    assert unprotected == classic.normalise({"url": API, "enforce_admins": {"url": "x", "enabled": False}})
     assert unprotected["required_status_checks"] is None and unprotected["restrictions"] is None
     assert unprotected["enforce_admins"] is False and unprotected["allow_deletions"] is False
 
 
 def test_a_put_body_and_githubs_get_of_it_are_equal_after_normalising():
     body = shipped_body()
-    put, got = protect.normalise(body), protect.normalise(protection_json(API, body))
+    put, got = classic.normalise(body), classic.normalise(protection_json(API, body))
     # a check sent without an app comes back with app_id null, "any app" (-1); the diff accepts it
     assert {**put, "required_status_checks": None} == {**got, "required_status_checks": None}
-    assert {check["app_id"] for check in got["required_status_checks"]["checks"]} == {protect.ANY_APP}
-    assert not protect.diff_protection(body, protection_json(API, body))
+    assert {check["app_id"] for check in got["required_status_checks"]["checks"]} == {classic.ANY_APP}
+    assert not classic.diff_protection(body, protection_json(API, body))
     legacy = {**body, "required_status_checks": {"strict": True, "contexts": CHECKS}}
-    assert not protect.diff_protection(legacy, protection_json(API, body))
+    assert not classic.diff_protection(legacy, protection_json(API, body))
 
 
 def test_a_check_without_an_app_matches_any_app_one_with_an_app_must_match():
@@ -217,10 +218,10 @@ def test_a_check_without_an_app_matches_any_app_one_with_an_app_must_match():
     current = copy.deepcopy(protection_json(API, body))
     for check in current["required_status_checks"]["checks"]:
         check["app_id"] = 15368  # GitHub fills in the app that reported the check
-    assert not protect.diff_protection(body, current)
+    assert not classic.diff_protection(body, current)
     pinned = copy.deepcopy(body)
     pinned["required_status_checks"]["checks"][0]["app_id"] = 1
-    changes = protect.diff_protection(pinned, current)
+    changes = classic.diff_protection(pinned, current)
     assert [change.path for change in changes] == ["required_status_checks.checks"]
     assert "policy / branch-policy" in str(changes[0]) and '"app_id": 1' in str(changes[0])
 
@@ -232,16 +233,16 @@ def test_any_app_is_minus_one_in_a_put_and_null_in_githubs_get():
     current = copy.deepcopy(protection_json(API, body))
     for check in current["required_status_checks"]["checks"]:
         check["app_id"] = None
-    assert not protect.diff_protection(body, current)
+    assert not classic.diff_protection(body, current)
     current["required_status_checks"]["checks"][0]["app_id"] = 15368  # pinned to one app: drift
-    assert [change.path for change in protect.diff_protection(body, current)] == ["required_status_checks.checks"]
+    assert [change.path for change in classic.diff_protection(body, current)] == ["required_status_checks.checks"]
 
 
 def test_diff_lines_read_path_current_desired():
     current = copy.deepcopy(shipped_body())
     current["required_pull_request_reviews"]["required_approving_review_count"] = 0
     current["required_status_checks"] = None
-    lines = [str(change) for change in protect.diff_protection(shipped_body(), current)]
+    lines = [str(change) for change in classic.diff_protection(shipped_body(), current)]
     assert lines == [
         'required_status_checks: null -> {"strict": true, "checks": ["lint-test / lint-test", '
         '"policy / branch-policy"]}',
@@ -266,7 +267,7 @@ def test_apply_then_a_second_apply_sends_no_write(capsys, github_api, repo):
     assert [(record.method, record.path) for record in github_api.writes()] == [
         ("PUT", "/repos/acme/digits/branches/main/protection"),
         ("PUT", "/repos/acme/digits/branches/develop/protection")]
-    config = protect.load_config(SHIPPED)
+    config = load_config(SHIPPED)
     assert repo.protection == config.branches  # exactly GitHub's PUT body, as written
     writes = len(github_api.writes())
     code, out, _ = run(capsys, "apply")
@@ -411,7 +412,7 @@ def test_enforcement_needs_rulesets_mode(capsys):
 
 
 def test_to_ruleset_translates_the_shipped_settings():
-    ruleset = protect.to_ruleset("main", shipped_body(), "evaluate")
+    ruleset = rulesets.to_ruleset("main", shipped_body(), "evaluate")
     assert ruleset["name"] == "mlops-ci branch protection (main)"
     assert ruleset["enforcement"] == "evaluate" and ruleset["target"] == "branch"
     assert ruleset["conditions"] == {"ref_name": {"include": ["refs/heads/main"], "exclude": []}}
@@ -436,7 +437,7 @@ def test_to_ruleset_translates_the_other_flags():
             "restrictions": None, "allow_deletions": True, "allow_force_pushes": True,
             "block_creations": True, "lock_branch": True, "allow_fork_syncing": True, "required_linear_history": True,
             "required_conversation_resolution": True}
-    ruleset = protect.to_ruleset("develop", body)
+    ruleset = rulesets.to_ruleset("develop", body)
     assert ruleset["bypass_actors"] == [
         {"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}]
     rules = {rule["type"]: rule.get("parameters") for rule in ruleset["rules"]}
@@ -541,13 +542,13 @@ def test_settings_a_ruleset_cannot_express_are_refused_before_any_write(tmp_path
     code, _, err = run(capsys, "apply", "--mode", "rulesets", "--config", path)
     assert code == 2 and not github_api.writes()
     assert "not expressible as a repository ruleset: main: restrictions" in err
-    assert protect.untranslatable({**shipped_body(), "allow_fork_syncing": True}) == [
+    assert rulesets.untranslatable({**shipped_body(), "allow_fork_syncing": True}) == [
         "allow_fork_syncing (without lock_branch)"]
-    assert protect.untranslatable({**shipped_body(), "restrictions": {"users": [], "teams": []}}) == [
+    assert rulesets.untranslatable({**shipped_body(), "restrictions": {"users": [], "teams": []}}) == [
         "restrictions"]
     reviews = {"required_approving_review_count": 1, "dismissal_restrictions": {"users": ["octocat"]},
                "bypass_pull_request_allowances": {"users": [], "teams": [], "apps": []}}
-    assert protect.untranslatable({**shipped_body(), "required_pull_request_reviews": reviews}) == [
+    assert rulesets.untranslatable({**shipped_body(), "required_pull_request_reviews": reviews}) == [
         "required_pull_request_reviews.dismissal_restrictions"]
 
 
@@ -560,11 +561,11 @@ def test_a_ruleset_github_answers_differently_is_reported(capsys, github_api):
 def test_to_ruleset_of_a_bare_body_only_guards_history():
     body = {"required_status_checks": None, "enforce_admins": None, "required_pull_request_reviews": None,
             "restrictions": None}
-    rules = protect.to_ruleset("main", body)["rules"]
+    rules = rulesets.to_ruleset("main", body)["rules"]
     assert [rule["type"] for rule in rules] == ["deletion", "non_fast_forward"]
 
 
 def test_a_schema_error_under_a_branch_with_a_slash_quotes_it(tmp_path):
     path = write_config(tmp_path, {"branches": {"release/1.0": {**shipped_body(), "lock_branch": 1}}})
     with pytest.raises(MlopsCiError, match=r'branches\["release/1.0"\].lock_branch: 1 is not of type'):
-        protect.load_config(path)
+        load_config(path)

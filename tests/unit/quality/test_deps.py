@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlops_ci.quality import deps
+from mlops_ci.quality.deps import conda, pip, records, rules
 from mlops_ci.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -28,7 +28,7 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(deps, "installed_version", INSTALLED.get)
+    monkeypatch.setattr(rules, "installed_version", INSTALLED.get)
 
 
 
@@ -390,33 +390,33 @@ def test_actions_malformed_file_is_an_annotation(capsys, actions):
 def test_logical_lines_follow_pip():
     text = ("a==1 \\\n  --hash=sha256:aa\n# comment \\\nb==2\nc==3 \\\n# a comment ends it\n"
             "d==4  # trailing\n   \n e==5 \\\n")
-    assert list(deps.logical_lines(text)) == [(1, "a==1   --hash=sha256:aa"), (4, "b==2"), (5, "c==3"),
+    assert list(pip.logical_lines(text)) == [(1, "a==1   --hash=sha256:aa"), (4, "b==2"), (5, "c==3"),
                                               (7, "d==4"), (9, "e==5")]
 
 
 def test_records_carry_what_was_parsed():
-    (dependency,) = deps.parse_line(f'Pkg[b,a]==1.0 ; python_version < "3.12" --hash=sha256:{SHA256}',
+    (dependency,) = pip.parse_line(f'Pkg[b,a]==1.0 ; python_version < "3.12" --hash=sha256:{SHA256}',
                                     "r.txt", 3)
-    assert dependency == deps.Dependency("r.txt", 3, "Pkg", "==1.0", deps.PIP, 'python_version < "3.12"',
+    assert dependency == records.Dependency("r.txt", 3, "Pkg", "==1.0", records.PIP, 'python_version < "3.12"',
                                          ("a", "b"), (f"sha256:{SHA256}",))
-    items = deps.parse_line("-r a.txt -c b.txt --pre", "r.txt", 1)
-    assert items == [deps.Include("r.txt", 1, "a.txt", False), deps.Include("r.txt", 1, "b.txt", True)]
-    assert deps.parse_line("-i https://x", "r.txt", 1) == []
-    (url,) = deps.parse_line(f"https://e.com/x-1.0.whl#sha256={SHA256.upper()}", "r.txt", 1, constraint=True)
+    items = pip.parse_line("-r a.txt -c b.txt --pre", "r.txt", 1)
+    assert items == [records.Include("r.txt", 1, "a.txt", False), records.Include("r.txt", 1, "b.txt", True)]
+    assert pip.parse_line("-i https://x", "r.txt", 1) == []
+    (url,) = pip.parse_line(f"https://e.com/x-1.0.whl#sha256={SHA256.upper()}", "r.txt", 1, constraint=True)
     assert (url.kind, url.name, url.hashes, url.constraint) == \
-        (deps.URL, "x-1.0.whl", (f"sha256:{SHA256}",), True)
+        (records.URL, "x-1.0.whl", (f"sha256:{SHA256}",), True)
 
 
 def test_conda_specs():
-    assert deps.split_conda_spec("conda-forge::numpy=1.26.4") == ("numpy", "=1.26.4")
-    assert deps.split_conda_spec("numpy 1.26.4 py_0") == ("numpy", "1.26.4 py_0")
-    assert deps.split_conda_spec("numpy[version='>=1', build=py3]") == ("numpy", ">=1")
-    assert deps.split_conda_spec("numpy[build=py3]") == ("numpy", "")
-    assert deps.conda_reason("python", "=3.11") is None
-    assert deps.conda_reason("numpy", "=3.11") == "conda reads =3.11 as 3.11.*"
-    assert deps.conda_reason("numpy", "==1.26=py_0") is None
+    assert conda.split_conda_spec("conda-forge::numpy=1.26.4") == ("numpy", "=1.26.4")
+    assert conda.split_conda_spec("numpy 1.26.4 py_0") == ("numpy", "1.26.4 py_0")
+    assert conda.split_conda_spec("numpy[version='>=1', build=py3]") == ("numpy", ">=1")
+    assert conda.split_conda_spec("numpy[build=py3]") == ("numpy", "")
+    assert rules.conda_reason("python", "=3.11") is None
+    assert rules.conda_reason("numpy", "=3.11") == "conda reads =3.11 as 3.11.*"
+    assert rules.conda_reason("numpy", "==1.26=py_0") is None
     with pytest.raises(ValueError):
-        deps.split_conda_spec("")
+        conda.split_conda_spec("")
 
 
 @pytest.mark.parametrize("name, version", [
@@ -424,19 +424,19 @@ def test_conda_specs():
     ("X-1.0.ZIP", "1.0"), ("x.whl", None), ("v1.2.0.tar.gz", None), ("x-main.zip", None),
     ("x-1.0.exe", None)])
 def test_archive_version(name, version):
-    assert deps.archive_version(name) == version
+    assert rules.archive_version(name) == version
 
 
 def test_installed_version(monkeypatch):
     monkeypatch.undo()  # the real lookup
-    assert deps.installed_version("PyYAML") == metadata.version("PyYAML")
-    assert deps.installed_version("surely-not-installed-pkg-x") is None
-    assert deps.installed_version("") is None
+    assert rules.installed_version("PyYAML") == metadata.version("PyYAML")
+    assert rules.installed_version("surely-not-installed-pkg-x") is None
+    assert rules.installed_version("") is None
 
 
 def test_problems_default_to_the_installed_versions(monkeypatch):
     monkeypatch.undo()
-    found = deps.problems([deps.Dependency("r.txt", 1, "PyYAML", "", deps.PIP)])
+    found = rules.problems([records.Dependency("r.txt", 1, "PyYAML", "", records.PIP)])
     assert found[0].fix == f"pin it: PyYAML=={metadata.version('PyYAML')} (installed here)"
     assert str(found[0]).startswith("PyYAML: no version (fix: pin it: PyYAML==")
-    assert deps.problem(deps.Dependency("r.txt", 1, "./x", "./x", deps.LOCAL)) is None
+    assert rules.problem(records.Dependency("r.txt", 1, "./x", "./x", records.LOCAL)) is None

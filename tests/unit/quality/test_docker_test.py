@@ -1,5 +1,5 @@
 """`mlops-ci docker-test`: everything up to the engine call (tags, build and run arguments, options),
-`execute` against a stand-in client, the real SDK against no engine, and the example's Dockerfile."""
+`execute` against a stand-in client, the CLI against no engine, and the example's Dockerfile."""
 # Test names say what each test checks.
 # pylint: disable=missing-function-docstring
 
@@ -9,18 +9,18 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import docker
 import pytest
 import requests
-from docker.errors import APIError, DockerException, ImageNotFound
+from docker.errors import APIError, ImageNotFound
 from docker.utils.build import exclude_paths
 
+from mlops_ci.clients import docker as docker_engine
+from mlops_ci.core.proc import git_output
 from mlops_ci.quality import docker_test
 from mlops_ci.cli import main
 from mlops_ci.quality.docker_test import Plan
@@ -31,13 +31,13 @@ ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = ROOT / "examples" / "image-classifier"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 SECRET = "s3cr3t-value-never-printed"
-def no_git(_args, _folder):
+def no_git(_folder, *_args):
     return None
 
 
 def fake_git(sha: str = SHA, remote: str | None = "git@github.com:acme/digits.git"):
     answers = {"rev-parse": sha, "remote": remote}
-    return lambda args, _folder: answers[args[0]]
+    return lambda _folder, *args: answers[args[0]]
 
 
 def project(tmp_path: Path, dockerfile: str = "FROM python:3.11-slim\nARG PYTHON_VERSION\n") -> Path:
@@ -171,7 +171,7 @@ def test_revision_falls_back_to_git_for_the_sha_inside_actions(tmp_path):
     assert revision.sha == SHA
 
 
-def test_run_git_in_a_repository_outside_one_and_without_git(tmp_path, monkeypatch):
+def test_revision_from_git_in_a_repository_outside_one_and_without_git(tmp_path, monkeypatch):
     repo = tmp_path / "repo"
     repo.mkdir()
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
@@ -179,16 +179,16 @@ def test_run_git_in_a_repository_outside_one_and_without_git(tmp_path, monkeypat
     for args in (["init", "-q"], ["commit", "-q", "--allow-empty", "-m", "x"],
                  ["remote", "add", "origin", "https://user:token@github.com/acme/digits.git"]):
         subprocess.run(["git", *args], cwd=repo, env=env, check=True)
-    sha = docker_test.run_git(["rev-parse", "HEAD"], repo)
-    assert sha is not None and len(sha) == 40
-    revision = docker_test.revision_of(repo, {}, docker_test.run_git)
+    sha = (git_output(repo, "rev-parse", "HEAD") or "").strip()
+    assert len(sha) == 40
+    revision = docker_test.revision_of(repo, {}, git_output)
     assert revision == docker_test.Revision("repo", sha, "https://github.com/acme/digits")
     outside = tmp_path / "plain"
     outside.mkdir()
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
-    assert docker_test.run_git(["rev-parse", "HEAD"], outside) is None
+    assert git_output(outside, "rev-parse", "HEAD") is None
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
-    assert docker_test.run_git(["rev-parse", "HEAD"], repo) is None
+    assert git_output(repo, "rev-parse", "HEAD") is None
 
 
 @pytest.mark.parametrize(("remote", "url"), [
@@ -654,71 +654,6 @@ def test_summary_markdown_passed_and_failed(tmp_path):
     assert "| duration | — |" in text and "last lines of the build output" in text
 
 
-# --- the engine ---------------------------------------------------------------------------------------
-
-def test_engine_address(monkeypatch):
-    assert docker_test.engine_address({"DOCKER_HOST": "tcp://10.0.0.2:2376"}) == ("tcp://10.0.0.2:2376",
-                                                                                   "DOCKER_HOST")
-    contexts = {None: SimpleNamespace(Name="default", Host="unix:///var/run/docker.sock"),
-                "remote": SimpleNamespace(Name="remote", Host="ssh://ci@builder"),
-                "empty": SimpleNamespace(Name="empty", Host=None)}
-
-    def get_context(name):
-        if name == "broken":
-            raise DockerException("bad meta.json")
-        return contexts.get(name)
-
-    monkeypatch.setattr(docker.context.ContextAPI, "get_context", staticmethod(get_context))
-    default = ("unix:///var/run/docker.sock", "the default socket")
-    assert docker_test.engine_address({}) == default
-    assert docker_test.engine_address({"DOCKER_CONTEXT": "remote"}) == ("ssh://ci@builder",
-                                                                        "Docker context 'remote'")
-    for name in ("empty", "broken", "missing"):
-        assert docker_test.engine_address({"DOCKER_CONTEXT": name}) == default
-
-
-def test_reason_is_the_innermost_cause():
-    try:
-        try:
-            raise FileNotFoundError(2, "No such file or directory")
-        except OSError as inner:
-            raise DockerException("Error while fetching server API version: ...") from inner
-    except DockerException as error:
-        assert docker_test._reason(error) == "No such file or directory"  # pylint: disable=protected-access
-    assert docker_test._reason(ValueError("x" * 300)).endswith("...")  # pylint: disable=protected-access
-    assert docker_test._reason(ValueError()) == "ValueError"  # pylint: disable=protected-access
-
-
-def test_connect_bounds_the_first_request_then_relaxes_the_timeout(monkeypatch):
-    calls = {}
-
-    def from_env(**kwargs):
-        calls.update(kwargs)
-        return SimpleNamespace(api=SimpleNamespace(timeout=kwargs["timeout"]))
-
-    monkeypatch.setattr(docker, "from_env", from_env)
-    client = docker_test.connect({"DOCKER_HOST": "tcp://127.0.0.1:2375"})
-    assert calls == {"timeout": docker_test.CONNECT_TIMEOUT_S,
-                     "environment": {"DOCKER_HOST": "tcp://127.0.0.1:2375"}}
-    assert client.api.timeout == docker_test.API_TIMEOUT_S
-
-
-def test_connect_without_the_sdk(monkeypatch):
-    monkeypatch.setitem(sys.modules, "docker", None)
-    with pytest.raises(MlopsCiError, match="Docker SDK for Python is not installed"):
-        docker_test.connect({})
-
-
-@pytest.mark.parametrize("host", ["unix:///nonexistent.sock", "foo://x"])
-def test_connect_to_no_engine_says_what_it_tried(host):
-    started = time.monotonic()
-    with pytest.raises(MlopsCiError) as raised:
-        docker_test.connect({"DOCKER_HOST": host})
-    assert time.monotonic() - started < docker_test.CONNECT_TIMEOUT_S
-    assert raised.value.message.startswith(f"no Docker engine reachable at {host} (DOCKER_HOST: ")
-    assert raised.value.message.endswith("start Docker or set DOCKER_HOST")
-
-
 # --- the command line ---------------------------------------------------------------------------------
 
 def cli(capsys, *args: str) -> tuple[int, str, str]:
@@ -781,7 +716,7 @@ def fixture_fake_engine(monkeypatch, tmp_path):
     """`connect` answers with a stand-in client; the example is built from a copy (no Git there)."""
     client = FakeClient()
     monkeypatch.setattr(docker_test, "connect", lambda: client)
-    monkeypatch.setattr(docker_test, "run_git", no_git)
+    monkeypatch.setattr(docker_test, "git_output", no_git)
     copy = tmp_path / "image-classifier"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("data", "models", "plots", "eval"))
     monkeypatch.chdir(tmp_path)

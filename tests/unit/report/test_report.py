@@ -30,7 +30,7 @@ from mlops_ci.report import sources
 from mlops_ci.cli import main
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.training.experiments import Experiment
-from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER
+from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER, configured_direction
 from mlops_ci.core import markers, proc
 from mlops_ci.core.proc import git
 from testing.report import commit_all, fixture_project, fixture_venv_path, run_in_venv  # noqa: F401  fixtures
@@ -457,7 +457,7 @@ def test_one_metrics_file_keeps_bare_mlflow_keys():
     ("loss", ReportConfig(informational=("eval.*",)), LOWER),
 ])
 def test_informational_direction(name, config, direction):
-    assert config.direction(name) == direction
+    assert configured_direction(config, name) == direction
 
 
 def test_informational_metrics_show_the_change_but_are_never_judged():

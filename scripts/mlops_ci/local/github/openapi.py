@@ -1,6 +1,6 @@
 """GitHub's documented request and response schemas for the operations the stand-in serves.
 
-They come from ``schemas/github-openapi.json``, a subset of GitHub's OpenAPI description vendored by
+They come from ``github-openapi.json`` (beside this module), a subset of GitHub's OpenAPI description vendored by
 ``tools/vendor_github_openapi.py`` (its ``info`` names the package, version and hashes): each operation's
 request body schema and response schemas by status, as JSON Schema 2020-12 (OpenAPI's ``nullable``
 already converted), sharing ``components.schemas``.

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from testing.fixtures import TEST_REPO, github_http, seeded_github_state
 
-from mlops_ci.gitflow import protect
+from mlops_ci.gitflow.protect.config import load_config
+from mlops_ci.gitflow.protect.rulesets import to_ruleset
 from mlops_ci.local.github import openapi
 from mlops_ci.local.github.server import URL_MAP, served_routes
 from testing.github import GitHubStandIn
@@ -48,8 +49,8 @@ def drive_every_route(client: httpx.Client, github: GitHubStandIn) -> list[httpx
     pull = repo.add_pull("develop", "main", title="Release 1", body="notes")
     repo.add_review(pull.number, "reviewer", body="looks good")
     repo.merge_pull(repo.add_pull("feature", "develop").number, SHA)
-    protection = protect.load_config(ROOT / "branch-protection.json").branches["main"]
-    ruleset = protect.to_ruleset("main", protection)
+    protection = load_config(ROOT / "branch-protection.json").branches["main"]
+    ruleset = to_ruleset("main", protection)
     workflow = sorted(repo.workflows)[0]
     calls: list[tuple[str, str, object]] = [
         ("GET", "/user", None),
@@ -127,12 +128,12 @@ def test_answers_match_the_documented_responses(responses):
 
 
 def test_our_request_bodies_are_valid():
-    config = protect.load_config(ROOT / "branch-protection.json")
+    config = load_config(ROOT / "branch-protection.json")
     put = openapi.operation("PUT", "/repos/{owner}/{repo}/branches/{branch}/protection")
     post_ruleset = openapi.operation("POST", "/repos/{owner}/{repo}/rulesets")
     for branch, body in config.branches.items():
         assert put.request_problem(body) is None
-        assert post_ruleset.request_problem(protect.to_ruleset(branch, body)) is None
+        assert post_ruleset.request_problem(to_ruleset(branch, body)) is None
 
 
 def test_an_invalid_body_gets_422_in_githubs_words(github_client):

@@ -1,0 +1,2 @@
+"""`mlops-ci protect`: branch-protection.json, its classic and ruleset forms, GitHub reads and writes,
+the command."""
