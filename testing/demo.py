@@ -24,7 +24,7 @@ from mlops_ci import cli
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.local import pulls
-from mlops_ci.local.command import default_source
+from mlops_ci.project.templates import default_source
 from mlops_ci.clients.mlflow import Registry
 from mlops_ci.registry.tags import PR_TAG
 from testing import project

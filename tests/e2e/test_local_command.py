@@ -9,6 +9,7 @@ import pytest
 
 from mlops_ci.cli import main
 from mlops_ci.local import command
+from mlops_ci.project import templates
 from mlops_ci.core.proc import git
 from testing.project import commit_change
 
@@ -134,4 +135,4 @@ def test_another_source_than_the_installed_one_is_refused(project_repo, tmp_path
 
 
 def test_default_source_is_this_checkout():
-    assert command.default_source() == Path(__file__).resolve().parents[2]
+    assert templates.default_source() == Path(__file__).resolve().parents[2]

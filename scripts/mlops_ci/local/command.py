@@ -22,15 +22,10 @@ from typing import Any
 from mlops_ci.core import proc
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.local import act, console, envs, events, pulls, refs, stack, triggers
+from mlops_ci.project.templates import default_source
 from mlops_ci.local.github.state import Comment, GitHubState, PullRequest, Repository
 
 EVENTS = ("pull_request", "push", "schedule", "workflow_dispatch")
-
-
-def default_source() -> Path | None:
-    """The mlops-ci checkout this package was installed from (editable installs), if any."""
-    root = Path(__file__).resolve().parents[3]
-    return root if (root / ".github" / "workflows").is_dir() and (root / "actions").is_dir() else None
 
 
 def _pairs(values: list[str], option: str, *, from_env: bool = False) -> dict[str, str]:

@@ -24,7 +24,6 @@ from pathlib import Path
 from mlops_ci.training import naming
 from mlops_ci.project import templates
 from mlops_ci.core.errors import EXIT_OK, MlopsCiError
-from mlops_ci.local.command import default_source
 from mlops_ci.core.proc import git
 
 SCAFFOLD = "scaffold"
@@ -151,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         raise MlopsCiError(f"{args.org!r} is not a GitHub organisation or user name", where="--org")
     if not _REF.fullmatch(args.ref):
         raise MlopsCiError(f"{args.ref!r} is not a git tag or branch name", where="--ref")
-    source = Path(args.source).resolve() if args.source else default_source()
+    source = Path(args.source).resolve() if args.source else templates.default_source()
     if source is None or not (source / "workflows-templates").is_dir():
         raise MlopsCiError("no mlops-ci checkout with workflows-templates/: pass --source DIR")
     root = Path(args.directory)

@@ -1,4 +1,5 @@
-"""Caller workflow templates: where they are and how one becomes a project's workflow."""
+"""Caller workflow templates: the checkout that holds them, where they are in it and how one becomes a
+project's workflow."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from pathlib import Path
 
 # `OWNER/mlops-ci/PATH@REF` in a `uses:` value.
 _OWN_USES = re.compile(r"(?P<prefix>uses:\s*)[\w.-]+/(?P<repo>mlops-ci)(?P<path>/[^@\s]+)@[\w./-]+")
+
+
+def default_source() -> Path | None:
+    """The mlops-ci checkout this package was installed from (editable installs), if any."""
+    root = Path(__file__).resolve().parents[3]
+    return root if (root / ".github" / "workflows").is_dir() and (root / "actions").is_dir() else None
 
 
 def template_files(source: Path) -> list[Path]:
