@@ -149,6 +149,15 @@ def fixture_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[test
 # -- scratch project repositories ------------------------------------------------------------------
 
 
+@pytest.fixture(name="empty_folder")
+def fixture_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in an empty folder (no .github/mlops-ci.yml), outside Actions."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
 @pytest.fixture(name="project_repo")
 def fixture_project_repo(tmp_path: Path) -> Path:
     """A scratch project repo: the example plus our caller templates, branches main and develop."""

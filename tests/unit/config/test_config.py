@@ -25,12 +25,8 @@ ROOT = Path(__file__).resolve().parents[3]
 ALLOWED_SECTIONS = "data_check, drift, naming, policy, promotion, report"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    """Run in an empty folder (no .github/mlops-ci.yml), outside Actions."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
-        monkeypatch.delenv(name, raising=False)
+# Each test in an empty folder (no .github/mlops-ci.yml), outside Actions.
+pytestmark = pytest.mark.usefixtures("empty_folder")
 
 
 def write(path: Path, text: str) -> str:

@@ -16,12 +16,8 @@ from mlops_ci.cli import main
 TICKET = "PROJ-1 add augmentation"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    """Run in an empty folder (no .github/mlops-ci.yml), outside Actions."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"):
-        monkeypatch.delenv(name, raising=False)
+# Each test in an empty folder (no .github/mlops-ci.yml), outside Actions.
+pytestmark = pytest.mark.usefixtures("empty_folder")
 
 
 
