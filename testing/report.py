@@ -40,7 +40,7 @@ def commit_all(repo: Path, message: str) -> None:
         git(repo, "commit", "--quiet", "--message", message)
 
 
-@pytest.fixture(name="project", scope="module")
+@pytest.fixture(name="project", scope="session")
 def fixture_project(tmp_path_factory) -> Path:
     """The example on develop after `dvc repro`, then branch feature/lr: train.lr doubled, eight
     images of class 3 deleted and one added (`dvc add data/raw`), `dvc repro` again, committed."""

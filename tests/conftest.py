@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["testing.fixtures"]
+# testing.report: its trained example project is built once per worker for the unit and integration
+# report tests alike.
+pytest_plugins = ["testing.fixtures", "testing.report"]
 
 # Whole projects the end-to-end tests copy into a scaffolded repository: their tests run there, not here.
 collect_ignore = ["projects"]

@@ -9,7 +9,6 @@ import pytest
 
 from mlops_ci.report import sources
 from mlops_ci.cli import main
-from testing.report import fixture_project, fixture_venv_path  # noqa: F401  fixtures
 
 
 @pytest.mark.usefixtures("venv_path", "mlflow_client_env")

@@ -33,7 +33,7 @@ from mlops_ci.training.experiments import Experiment
 from mlops_ci.registry.metric_names import HIGHER, INFO, LOWER, configured_direction
 from mlops_ci.core import markers, proc
 from mlops_ci.core.proc import git
-from testing.report import commit_all, fixture_project, fixture_venv_path, run_in_venv  # noqa: F401  fixtures
+from testing.report import commit_all, run_in_venv
 
 ROOT = Path(__file__).resolve().parents[3]
 
