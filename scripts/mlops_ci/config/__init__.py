@@ -34,6 +34,7 @@ class ProjectConfig:  # pylint: disable=too-many-instance-attributes
     source: str | None = None  # the file, "REV:.github/mlops-ci.yml", or None for the built-in defaults
     policy: sections.Policy = field(default_factory=sections.policy_section)
     naming: sections.NamingPatterns = field(default_factory=dict)
+    model: sections.ModelConfig | None = None
     report: sections.ReportConfig = field(default_factory=sections.ReportConfig)
     promotion: sections.PromotionConfig = field(default_factory=sections.PromotionConfig)
     data_check: sections.Section = field(default_factory=lambda: sections.Section("data_check"))
@@ -51,6 +52,7 @@ def parse(text: str, where: str) -> ProjectConfig:
         source=where,
         policy=sections.policy_section(document.get("policy"), where, lines),
         naming=sections.naming_section(document.get("naming"), where, lines),
+        model=sections.model_section(document.get("model")),
         report=sections.report_section(document.get("report"), where, lines),
         promotion=sections.promotion_section(document.get("promotion")),
         data_check=sections.Section("data_check", document.get("data_check") or {}, where, lines),

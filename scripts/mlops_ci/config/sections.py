@@ -213,6 +213,24 @@ def promotion_section(section: Mapping[str, Any] | None) -> PromotionConfig:
     return PromotionConfig(**{**section, "gates": tuple(section.get("gates", ()))})
 
 
+# --- model --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The `model:` section: what `mlops-ci track` registers, and how it loads the file first."""
+
+    name: str
+    path: str
+    flavor: str
+    experiment: str = ""   # "" = the model's name
+    loader: str = ""       # "module:function", "" = the flavor's own loading
+
+
+def model_section(section: Mapping[str, Any] | None) -> ModelConfig | None:
+    """A ModelConfig from a validated `model:` mapping; None when the file names no model."""
+    return ModelConfig(**section) if section else None
+
+
 # --- data_check, drift --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
