@@ -52,7 +52,7 @@ def parse(text: str, where: str) -> ProjectConfig:
         source=where,
         policy=sections.policy_section(document.get("policy"), where, lines),
         naming=sections.naming_section(document.get("naming"), where, lines),
-        model=sections.model_section(document.get("model")),
+        model=sections.model_section(document.get("model"), where, lines),
         report=sections.report_section(document.get("report"), where, lines),
         promotion=sections.promotion_section(document.get("promotion")),
         data_check=sections.Section("data_check", document.get("data_check") or {}, where, lines),

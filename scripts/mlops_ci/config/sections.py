@@ -226,9 +226,16 @@ class ModelConfig:
     loader: str = ""       # "module:function", "" = the flavor's own loading
 
 
-def model_section(section: Mapping[str, Any] | None) -> ModelConfig | None:
-    """A ModelConfig from a validated `model:` mapping; None when the file names no model."""
-    return ModelConfig(**section) if section else None
+def model_section(section: Mapping[str, Any] | None, where: str | None = None,
+                  lines: Lines | None = None) -> ModelConfig | None:
+    """A ModelConfig from a validated `model:` mapping; None when the file names no model. A pyfunc
+    model has no loading of its own, so it needs the project's loader."""
+    if not section:
+        return None
+    if section["flavor"] == "pyfunc" and not section.get("loader"):
+        raise MlopsCiError("model.loader: required by flavor pyfunc (module:function that loads the file)",
+                           where=where, line=(lines or {}).get(("model", "flavor")))
+    return ModelConfig(**section)
 
 
 # --- data_check, drift --------------------------------------------------------------------------

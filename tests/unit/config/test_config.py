@@ -13,7 +13,7 @@ import pytest
 from mlops_ci import config
 from mlops_ci.cli import main
 from mlops_ci.config import sections, yamlfile
-from mlops_ci.config.sections import PromotionConfig, ReportConfig
+from mlops_ci.config.sections import ModelConfig, PromotionConfig, ReportConfig
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.markers import BODY_LIMIT
 from mlops_ci.project import config_doc
@@ -22,7 +22,7 @@ from mlops_ci.training import naming, promote
 from testing.project import commit_change, init_git_flow_repo
 
 ROOT = Path(__file__).resolve().parents[3]
-ALLOWED_SECTIONS = "data_check, drift, naming, policy, promotion, report"
+ALLOWED_SECTIONS = "data_check, drift, model, naming, policy, promotion, report"
 
 
 # Each test in an empty folder (no .github/mlops-ci.yml), outside Actions.
@@ -386,3 +386,22 @@ def test_config_md_is_fresh_and_lists_every_key():
     for key in ("policy.targets.<name>.from", "report.max_chars", "promotion.gates", "drift.p_value",
                 "data_check.table.columns.<name>.nullable"):
         assert f"| `{key}` |" in text
+
+
+# --- model ---------------------------------------------------------------------------------------
+
+def test_the_model_section_is_read_with_its_defaults():
+    loaded = config.parse("model:\n  name: digits\n  path: models/model.pt\n  flavor: pytorch\n", "c.yml")
+    assert loaded.model == ModelConfig(name="digits", path="models/model.pt", flavor="pytorch")
+    assert config.parse("policy: {}\n", "c.yml").model is None
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("model: {name: m, path: p, flavor: pyfunc}\n", "c.yml:1: model.loader: required by flavor pyfunc"),
+    ("model: {name: m, path: p, flavor: keras}\n", "c.yml:1: model.flavor: 'keras' is not one of"),
+    ("model: {name: m, flavor: onnx}\n", "c.yml:1: model: 'path' is a required property"),
+    ("model: {name: m, path: p, flavor: sklearn, loader: src.model}\n",
+     "c.yml:1: model.loader: 'src.model' does not match"),
+])
+def test_a_model_section_that_cannot_load_a_model_is_refused(text, message):
+    assert str(parse_error(text)).startswith(message)
