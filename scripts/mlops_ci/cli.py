@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "mlops_ci.report.command",
     "mlops_ci.report.comment",
     "mlops_ci.training.command",
+    "mlops_ci.training.track",
     "mlops_ci.training.promote",
     "mlops_ci.monitoring.data_check",
     "mlops_ci.monitoring.drift",

@@ -8,8 +8,7 @@ metrics back (the report's champion column, promotion gates, alert rules) expect
 - a project with several metrics files: `<file stem>.<dotted key>` (`eval.accuracy`,
   `train.accuracy`), so a key present in two files stays two metrics. Their stems must differ.
 
-The scaffold's and the example's src/track.py apply the same rule without importing mlops-ci (a
-project runs without it); tests/test_metric_names.py holds them to this module.
+`mlops-ci track` (training.track) logs by this rule; a project's own tracker must follow it too.
 
 A name also says which way is better, unless the `report:` config says otherwise: names with
 importance, time, duration, count or a leading n_ are informational (a change is shown, never judged),

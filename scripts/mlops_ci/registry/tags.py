@@ -22,6 +22,7 @@ COMMIT_TAG = f"{TAG_PREFIX}commit"
 BRANCH_TAG = f"{TAG_PREFIX}branch"
 RUN_URL_TAG = f"{TAG_PREFIX}run_url"            # the workflow run that trained it
 FINGERPRINT_TAG = f"{TAG_PREFIX}fingerprint"    # its pipeline's fingerprint (training.fingerprint)
+DATA_TAG_PREFIX = f"{TAG_PREFIX}data."            # + a .dvc file's path: the data's DVC hash (data_tag)
 # On copies made by `promote --copy-to` (they carry the other tags too): the MODEL/VERSION copied.
 COPIED_FROM_TAG = f"{TAG_PREFIX}copied_from"
 
@@ -52,6 +53,11 @@ def pr_tag(pr: str) -> str:
     """The tag (value "true") that every PR a version was trained or reused for puts on it: a version
     reviewed in several PRs (a feature PR, then the release PR) carries one per PR."""
     return f"{PR_TAG}.{pr}"
+
+
+def data_tag(dvc_file: str) -> str:
+    """The tag whose value is the DVC hash of the data that `dvc_file` (e.g. data/raw.dvc) tracks."""
+    return f"{DATA_TAG_PREFIX}{dvc_file.removesuffix('.dvc')}"
 
 
 def version_tags(environ: Mapping[str, str], pr: str | None, digest: str = "") -> dict[str, str]:

@@ -7,8 +7,9 @@ plan   cheap, no data: does the change (BASE...HEAD) touch a pipeline input? dvc
        a pipeline was trained already (a re-run, a release PR), so that version is reused instead
        (outputs reuse-version, reuse-run-id; `train` false). It also holds the names the change brings
        in to the team's conventions (`naming:` in the base branch's .github/mlops-ci.yml): the
-       datasets of the `.dvc` files it adds or changes, the model name (MLOPS_CI_MODEL_NAME) and the
-       MLflow experiment's (MLOPS_CI_EXPERIMENT, else params.yaml model.experiment); exit 1 if not.
+       datasets of the `.dvc` files it adds or changes, the model name (MLOPS_CI_MODEL_NAME, else
+       `model.name` of .github/mlops-ci.yml) and the MLflow experiment's (MLOPS_CI_EXPERIMENT, else
+       `model:` of .github/mlops-ci.yml, else params.yaml model.experiment); exit 1 if not.
 run    on the training runner: log the GPUs seen; `dvc repro --pull` (stages already run anywhere are
        restored from the run-cache instead of retrained); `dvc push --run-cache`; the project's track
        command logs the run to MLflow and registers the model; the version gets mlops-ci's tags (PR,
@@ -47,7 +48,7 @@ from mlops_ci.registry.tags import (COPIED_FROM_TAG, FINGERPRINT_TAG, PR_TAG, RO
                                     VALIDATION_STATUS_TAG, rollback_reason)
 from mlops_ci.training.experiment import flatten, one_experiment, parse_sets
 from mlops_ci.training.fingerprint import pipeline_fingerprint
-from mlops_ci.training.run import OUTPUTS_ARTIFACT, pipeline_folder, run_reuse, train
+from mlops_ci.training.run import DEFAULT_TRACK_COMMAND, OUTPUTS_ARTIFACT, pipeline_folder, run_reuse, train
 
 
 # --- plan -------------------------------------------------------------------------------------------
@@ -127,10 +128,15 @@ def naming_problems(changed_files: list[str], model: str | None, experiment: str
 
 def experiment_name(repo: Path, environ: dict[str, str]) -> tuple[str, str] | None:
     """The MLflow experiment the track command will log to, and where that name is set:
-    MLOPS_CI_EXPERIMENT, else `model.experiment` of params.yaml (the track commands of `mlops-ci init`
-    and of the example read them in that order); None when neither names one."""
+    MLOPS_CI_EXPERIMENT, else the `model:` section of .github/mlops-ci.yml (`experiment`, else `name`:
+    what `mlops-ci track` logs to), else `model.experiment` of params.yaml (a project's own tracker
+    made by an earlier `mlops-ci init`); None when none names one."""
     if environ.get("MLOPS_CI_EXPERIMENT"):
         return environ["MLOPS_CI_EXPERIMENT"], "MLOPS_CI_EXPERIMENT"
+    config = load_config(repo=repo)
+    if config.model is not None:
+        key = "experiment" if config.model.experiment else "name"
+        return config.model.experiment or config.model.name, f"{config.source} model.{key}"
     path = repo / "params.yaml"
     try:
         params = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
@@ -139,6 +145,14 @@ def experiment_name(repo: Path, environ: dict[str, str]) -> tuple[str, str] | No
     model = params.get("model") if isinstance(params, dict) else None
     name = model.get("experiment") if isinstance(model, dict) else None
     return (str(name), f"{path} model.experiment") if name else None
+
+
+def model_name(repo: Path, environ: dict[str, str]) -> str | None:
+    """The registered model's name: MLOPS_CI_MODEL_NAME, else `model.name` of .github/mlops-ci.yml."""
+    if environ.get("MLOPS_CI_MODEL_NAME"):
+        return environ["MLOPS_CI_MODEL_NAME"]
+    model = load_config(repo=repo).model
+    return model.name if model else None
 
 
 def check_experiment_name(repo: Path) -> None:
@@ -170,7 +184,7 @@ def plan(repo: Path, base: str) -> list[str]:
                    for name in pipeline.params}
     present = [name for name in changed if (repo / name).exists()]
     experiment = experiment_name(repo, dict(os.environ))
-    problems = naming_problems(present, os.environ.get("MLOPS_CI_MODEL_NAME"), experiment and experiment[0],
+    problems = naming_problems(present, model_name(repo, dict(os.environ)), experiment and experiment[0],
                                naming_config(repo, base))
     if problems:
         raise NamingBroken(problems)
@@ -206,7 +220,7 @@ def reusable(repo: Path) -> tuple[str, Any | None]:
         return digest, None
     try:
         with Registry(action="the look-up of an already trained version") as registry:
-            return digest, trained_version(registry, os.environ.get("MLOPS_CI_MODEL_NAME") or None, digest)
+            return digest, trained_version(registry, model_name(repo, dict(os.environ)), digest)
     except MlopsCiError as error:
         gha.report("warning", f"{error}: training instead")
         return digest, None
@@ -293,9 +307,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_parser = commands.add_parser("run", help="dvc repro --pull, dvc push --run-cache, track, register")
     run_parser.add_argument("targets", nargs="*", help="dvc repro targets (default: the whole pipeline)")
     run_parser.add_argument("--repo", default=".", help="the DVC project folder (default .)")
-    run_parser.add_argument("--track-command", default="python -m src.track",
+    run_parser.add_argument("--track-command", default=DEFAULT_TRACK_COMMAND,
                             help="logs the run to MLflow and registers the model; writes its result JSON "
-                                 "to $MLOPS_CI_TRACK_OUTPUT (default: python -m src.track)")
+                                 f"to $MLOPS_CI_TRACK_OUTPUT (default: {DEFAULT_TRACK_COMMAND})")
     run_parser.add_argument("--pr", help="the PR number, for tags (default: none)")
     run_parser.add_argument("--export", metavar="DIR", help="copy metrics, plots and dvc.lock here")
     run_parser.set_defaults(handler=run_train)
@@ -316,8 +330,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                    help="write the experiment's params and metrics as DIR/SLUG.json (for the "
                                         "report; SLUG names the param set)")
     experiment_parser.add_argument("--repo", default=".", help="the DVC project folder (default .)")
-    experiment_parser.add_argument("--track-command", default="python -m src.track",
+    experiment_parser.add_argument("--track-command", default=DEFAULT_TRACK_COMMAND,
                                    help="logs the run to MLflow (run with MLOPS_CI_REGISTER=false: no model "
-                                        "version); default: python -m src.track")
+                                        f"version); default: {DEFAULT_TRACK_COMMAND}")
     experiment_parser.add_argument("--pr", help="the PR number, for the run's tags")
     experiment_parser.set_defaults(handler=run_experiment)

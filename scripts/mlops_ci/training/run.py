@@ -28,13 +28,15 @@ import yaml
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.core.proc import dvc
-from mlops_ci.clients.mlflow import Registry
+from mlops_ci.clients.mlflow import NotFound, Registry
 from mlops_ci.registry.tags import COMMIT_TAG, PR_TAG, pr_tag, version_tags
 from mlops_ci.training.fingerprint import pipeline_fingerprint
 
 # Bounded MLflow client retries for the track command when the caller set none (the client's own
 # defaults take about four minutes to give up on a dead server).
 MLFLOW_CLIENT_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+DEFAULT_TRACK_COMMAND = "mlops-ci track"   # the built-in tracker (training.track)
+RESULT_CONTRACT = '{"run_id", "model_name", "model_version"} JSON in $MLOPS_CI_TRACK_OUTPUT'
 OUTPUTS_ARTIFACT = "mlops-ci/train-outputs"   # the run's copy of what export_outputs exported
 NOTHING_RAN = "No stage ran: dvc repro found the pipeline up to date."
 _STAGE_RAN = re.compile(r"Running stage '([^']+)'")
@@ -93,9 +95,35 @@ def track(repo: Path, command: str, pr: str | None, registering: bool = True) ->
             raise MlopsCiError(f"the track command failed (exit {done.returncode}): {detail}",
                                where=os.environ.get("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"))
         if not output.is_file():
-            raise MlopsCiError("the track command wrote no result: it must write "
-                               '{"run_id", "model_name", "model_version"} JSON to $MLOPS_CI_TRACK_OUTPUT')
-        return json.loads(output.read_text(encoding="utf-8"))
+            raise MlopsCiError(f"the track command wrote no result: it must write {RESULT_CONTRACT}")
+        return checked_result(output.read_text(encoding="utf-8"), registering)
+
+
+def checked_result(text: str, registering: bool) -> dict[str, Any]:
+    """A track command's result, once MLflow confirms it: the run exists and, when registering, the
+    version exists and was registered from that run (exit 2 otherwise)."""
+    try:
+        result = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MlopsCiError(f"the track command's result is not JSON ({error}): it must be {RESULT_CONTRACT}") \
+            from error
+    if not isinstance(result, dict) or not isinstance(result.get("run_id"), str) or not result["run_id"]:
+        raise MlopsCiError(f"the track command's result names no run_id: it must be {RESULT_CONTRACT}")
+    name, version = result.get("model_name"), result.get("model_version")
+    if registering and not (name and version):
+        raise MlopsCiError("the track command registered no model version: its result names "
+                           f"model_name {name!r}, model_version {version!r}")
+    with Registry(action="the check of the track command's result") as registry:
+        try:
+            registry.run_experiment(result["run_id"])
+            found = registry.version(str(name), str(version)) if name and version else None
+        except NotFound as missing:
+            raise MlopsCiError(f"the track command's result names what MLflow does not have: {missing.message}",
+                               where=registry.uri) from missing
+    if found is not None and found.run_id != result["run_id"]:
+        raise MlopsCiError(f"the track command's result names {name} version {version}, registered from run "
+                           f"{found.run_id}, not from its run {result['run_id']}", where=registry.uri)
+    return result
 
 
 def keep_version(result: dict[str, Any], tags: dict[str, str], outputs: Path | None) -> None:

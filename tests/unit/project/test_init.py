@@ -41,8 +41,8 @@ def test_scaffold_has_the_layout_branches_and_one_commit(project):
     assert git(project, "branch", "--format=%(refname:short)").split() == ["develop", "main"]
     assert git(project, "rev-list", "--count", "main") == "1"
     assert git(project, "status", "--porcelain") == ""
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    assert params["model"] == {"name": "churn-model", "experiment": "churn-model"}
+    model = load_config(str(project / ".github" / "mlops-ci.yml")).model
+    assert (model.name, model.path, model.flavor) == ("churn-model", "models/model.pkl", "sklearn")
     assert "@acme/ml-engineers" in (project / ".github" / "CODEOWNERS").read_text()
 
 
@@ -62,12 +62,12 @@ def test_gitignore_leaves_dvc_data_out(project):
 
 
 def test_config_and_names_follow_the_naming_conventions(project):
-    config = load_config(str(project / ".github" / "mlops-ci.yml")).naming
+    loaded = load_config(str(project / ".github" / "mlops-ci.yml"))
+    config = loaded.naming
     # The scaffold spells the defaults out.
     assert {kind: pattern.pattern for kind, pattern in config.items()} == naming.DEFAULTS
-    params = yaml.safe_load((project / "params.yaml").read_text())
-    assert naming.check("model", params["model"]["name"], config) is None
-    assert naming.check("experiment", params["model"]["experiment"], config) is None
+    assert naming.check("model", loaded.model.name, config) is None
+    assert naming.check("experiment", loaded.model.name, config) is None
     assert naming.check("dataset", "train.npz", config) is None
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -14,6 +15,7 @@ from mlops_ci.training import experiments
 from mlops_ci.training import command as train
 from mlops_ci.training import experiment, run
 from mlops_ci.cli import main
+from mlops_ci.clients.mlflow import NotFound
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.proc import git
 from mlops_ci.training.fingerprint import pipeline_fingerprint
@@ -138,8 +140,16 @@ def test_a_repro_naming_no_stage_says_the_pipeline_was_up_to_date(pipeline_repo,
     assert "| stage |" not in summary.read_text() and "No stage ran" in summary.read_text()
 
 
-def test_run_with_a_remote_and_a_track_command(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path):
-    del venv_path
+@pytest.fixture(name="unchecked_results")
+def fixture_unchecked_results(monkeypatch):
+    """Track results taken as written: these tests have no MLflow to confirm them (the check has tests
+    of its own, below and in tests/integration/training/test_track_server.py)."""
+    monkeypatch.setattr(run, "checked_result", lambda text, registering: json.loads(text))
+
+
+def test_run_with_a_remote_and_a_track_command(pipeline_repo, tmp_path, monkeypatch, capsys, venv_path,
+                                               unchecked_results):
+    del venv_path, unchecked_results
     subprocess.run(["dvc", "remote", "add", "-d", "storage", str(tmp_path / "remote")], cwd=pipeline_repo,
                    check=True)
     tracker = tmp_path / "track.py"
@@ -166,6 +176,53 @@ def test_track_failures_are_one_line(pipeline_repo, tmp_path, monkeypatch, capsy
     assert main(["train", "run", "--repo", str(pipeline_repo), "--track-command",
                  f"{sys.executable} {tracker}"]) == 2
     assert message in capsys.readouterr().err
+
+
+class KnownToMlflow:
+    """A stand-in Registry that has run r1 and version 3 of model m, registered from it."""
+
+    uri = "http://mlflow.invalid"
+
+    def __init__(self, *_args, **_kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc_info):
+        return None
+
+    def run_experiment(self, run_id):
+        if run_id != "r1":
+            raise NotFound(f"reading run {run_id}: RESOURCE_DOES_NOT_EXIST")
+        return "0"
+
+    def version(self, name, version):
+        if (name, version) != ("m", "3"):
+            raise NotFound(f"reading {name} version {version}: RESOURCE_DOES_NOT_EXIST")
+        return SimpleNamespace(run_id="r1")
+
+
+@pytest.mark.parametrize(("result", "registering", "message"), [
+    ("not json", True, "the track command's result is not JSON"),
+    ('{"model_name": "m"}', True, "the track command's result names no run_id"),
+    ('{"run_id": "r1"}', True, "the track command registered no model version"),
+    ('{"run_id": "x", "model_name": "m", "model_version": "3"}', True,
+     "http://mlflow.invalid: the track command's result names what MLflow does not have: reading run x"),
+    ('{"run_id": "r1", "model_name": "m", "model_version": "4"}', True, "does not have: reading m version 4"),
+    ('{"run_id": "x"}', False, "does not have: reading run x"),
+])
+def test_a_track_result_mlflow_cannot_confirm_is_an_error(monkeypatch, result, registering, message):
+    monkeypatch.setattr(run, "Registry", KnownToMlflow)
+    with pytest.raises(MlopsCiError) as raised:
+        run.checked_result(result, registering)
+    assert message in str(raised.value)
+
+
+def test_a_confirmed_track_result_is_returned(monkeypatch):
+    monkeypatch.setattr(run, "Registry", KnownToMlflow)
+    assert run.checked_result('{"run_id": "r1", "model_name": "m", "model_version": "3"}', True)["run_id"] == "r1"
+    assert run.checked_result('{"run_id": "r1"}', False) == {"run_id": "r1"}
 
 
 def test_failed_repro_is_a_failed_gate(pipeline_repo, monkeypatch, capsys, venv_path):
@@ -209,8 +266,8 @@ def test_shown_metrics_keeps_numbers_and_skips_unreadable_files():
 
 
 def test_experiment_runs_with_its_params_and_writes_the_result(pipeline_repo, tmp_path, monkeypatch, capsys,
-                                                               venv_path):
-    del venv_path
+                                                               venv_path, unchecked_results):
+    del venv_path, unchecked_results
     tracker = tmp_path / "track.py"
     tracker.write_text("import json, os\nassert os.environ['MLOPS_CI_REGISTER'] == 'false'\n"
                        "json.dump({'run_id': 'r9'}, open(os.environ['MLOPS_CI_TRACK_OUTPUT'], 'w'))\n")
@@ -263,8 +320,8 @@ def test_the_experiment_name_comes_from_the_environment_else_params_yaml(tmp_pat
 
 
 def test_run_and_experiment_refuse_an_experiment_name_before_anything_trains(pipeline_repo, tmp_path, monkeypatch,
-                                                                            capsys, venv_path):
-    del venv_path
+                                                                            capsys, venv_path, unchecked_results):
+    del venv_path, unchecked_results
     tracked = tmp_path / "tracked"
     tracker = tmp_path / "track.py"
     tracker.write_text(f"import json, os\nopen({str(tracked)!r}, 'w').write(os.environ.get('MLOPS_CI_EXPERIMENT', ''))\n"
