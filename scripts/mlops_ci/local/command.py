@@ -179,7 +179,6 @@ def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, A
     when a workflow to run reads vars.MLFLOW_TRACKING_URI and none is given) and its state (a PR just
     opened, the branches) is saved once the run is sure to start: a refusal records nothing. Prints
     the results and the comments the run posted; the run's exit code."""
-    source = _checked_source(args)
     payload, branch, sha = event
     out = Path(args.out).resolve() if args.out else pulls.next_run_folder(project.folder, what)
     new_out = not out.exists()
@@ -189,7 +188,7 @@ def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, A
     target = args.base if args.event == "pull_request" else branch
     try:
         try:
-            workdir, caller_files, mapping = _prepare(args, project, source, (branch, sha), work,
+            workdir, caller_files, mapping = _prepare(args, project, (branch, sha), work,
                                                       (target, payload.get("action")))
         except MlopsCiError:
             if new_out and not args.keep_workdir:
@@ -219,12 +218,12 @@ def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, A
     return EXIT_REFUSED if act.failed(returncode, jobs) else EXIT_OK
 
 
-def _prepare(  # pylint: disable=too-many-arguments,too-many-positional-arguments  # the run's parts
-        args: argparse.Namespace, project: Project, source: Path, commit: tuple[str, str], work: Path,
-        trigger: tuple[str, str | None]) -> tuple[Path, list[Path], dict[str, Path]]:
+def _prepare(args: argparse.Namespace, project: Project, commit: tuple[str, str], work: Path,
+             trigger: tuple[str, str | None]) -> tuple[Path, list[Path], dict[str, Path]]:
     """The folder the run works in (a clean clone at `commit`, branch and SHA, unless --in-place), the
     workflow files the event (`trigger`: the branch it filters on, the PR's action) starts that can run
-    offline, and act's `--local-repository` mapping onto a snapshot of `source`."""
+    offline, and act's `--local-repository` mapping onto a snapshot of the mlops-ci source."""
+    source = _checked_source(args)
     if args.in_place:
         workdir = project.repo
     else:

@@ -144,7 +144,7 @@ def main(argv: list[str]) -> int:
     workspace = Path(os.environ.get("GITHUB_WORKSPACE", "."))
     commands = {"checkout": checkout, "upload": upload, "download": download, "host-tool": host_tool}
     if len(argv) != 1 or argv[0] not in commands:
-        print("usage: python -m mlops_ci.local.shim_steps checkout|upload|download|host-tool", file=sys.stderr)
+        print(f"usage: python -m mlops_ci.local.shim_steps {'|'.join(commands)}", file=sys.stderr)
         return 2
     return commands[argv[0]](workspace)
 

@@ -120,7 +120,8 @@ def fixture_tool(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("wanted", "warned"), [("latest", False), ("3.48", False), ("v3.48.4", False),
                                                 ("3.4", True), ("2", True)])
-def test_host_tool_uses_the_host_s_version_and_warns_on_another(tool, monkeypatch, capsys, wanted, warned):
+@pytest.mark.usefixtures("tool")
+def test_host_tool_uses_the_host_s_version_and_warns_on_another(monkeypatch, capsys, wanted, warned):
     monkeypatch.setenv("VERSION", wanted)
     assert shim_steps.main(["host-tool"]) == 0
     out = capsys.readouterr().out
@@ -128,7 +129,8 @@ def test_host_tool_uses_the_host_s_version_and_warns_on_another(tool, monkeypatc
     assert ("::warning::the host's dvc is 3.48.4, the workflow asks for" in out) == warned, out
 
 
-def test_host_tool_fails_without_the_tool(tool, monkeypatch, capsys):
+@pytest.mark.usefixtures("tool")
+def test_host_tool_fails_without_the_tool(monkeypatch, capsys):
     monkeypatch.setenv("TOOL", "cml")
     assert shim_steps.main(["host-tool"]) == 1
     assert "::error::cml is not installed on this machine" in capsys.readouterr().out
