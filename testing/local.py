@@ -4,6 +4,7 @@ workflows below are what a team's own CI adds beside it (``add_workflows``)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -110,4 +111,10 @@ def add_workflows(repo: Path, branch: str, workflows: dict[str, str]) -> None:
     for name, text in workflows.items():
         commit_change(repo, branch, f".github/workflows/{name}", text, f"CI: {name}")
     git(repo, "checkout", "--quiet", "main")
+
+
+def path_without(tool: str) -> str:
+    """$PATH less the folders holding `tool`: this machine as one without it installed."""
+    return os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep)
+                           if not (Path(folder) / tool).exists())
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
 from mlops_ci.cli import main
 from mlops_ci.core.proc import git
 from testing.project import commit_change
-from testing.local import CML_WORKFLOWS, SLUG, add_workflows, fixture_repo  # noqa: F401  fixture
+from testing.local import CML_WORKFLOWS, SLUG, add_workflows, fixture_repo, path_without  # noqa: F401  fixture
 
 
 @pytest.mark.e2e
@@ -37,12 +36,6 @@ def test_pr_open_prints_the_comment_and_merge_pushes_the_base(repo, capsys):
     pull = json.loads((repo / ".mlops-ci" / "github-state.json").read_text())["repos"][SLUG]["pulls"]["1"]
     assert pull["merge_commit_sha"] == git(repo, "rev-parse", "main") and pull["state"] == "closed"
     assert main(["local", "pr", "merge", "1", "--repo", str(repo)]) == 1
-
-
-def path_without(tool: str) -> str:
-    """$PATH less the folders holding `tool`: this machine as one without it installed."""
-    return os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep)
-                           if not (Path(folder) / tool).exists())
 
 
 @pytest.mark.e2e
