@@ -117,4 +117,3 @@ def path_without(tool: str) -> str:
     """$PATH less the folders holding `tool`: this machine as one without it installed."""
     return os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep)
                            if not (Path(folder) / tool).exists())
-

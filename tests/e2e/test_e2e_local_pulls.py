@@ -11,7 +11,8 @@ import pytest
 from mlops_ci.cli import main
 from mlops_ci.core.proc import git
 from testing.project import commit_change
-from testing.local import CML_WORKFLOWS, SLUG, add_workflows, fixture_repo, path_without  # noqa: F401  fixture
+from testing.local import CML_WORKFLOWS, SLUG, add_workflows, path_without
+from testing.local import fixture_repo  # noqa: F401  fixture
 
 
 @pytest.mark.e2e
@@ -67,4 +68,3 @@ def test_a_team_s_cml_workflows_do_not_block_the_pr(repo, tmp_path, monkeypatch,
     assert {name: job["result"] for name, job in jobs.items()} == {"hello/hello": "success",
                                                                   "cml-report/tools": "success"}
     assert "tools cml=0.20.6 dvc=" in jobs["cml-report/tools"]["summary"]
-

@@ -60,7 +60,8 @@ def test_hostile_branch_name_is_data_not_shell(feature_repo, tmp_path):
     assert not marker.exists()
 
 
-def test_a_team_s_own_cml_workflows_do_not_block_our_policy_check(feature_repo, tmp_path, monkeypatch, capsys):
+def test_a_team_s_own_cml_workflows_do_not_block_our_policy_check(feature_repo, tmp_path, monkeypatch,
+                                                                   capsys):
     # The project's CI as it was before it adopted us, beside our caller workflows (issue 23).
     add_workflows(feature_repo, "feature/PROJ-7-tune-lr", CML_WORKFLOWS)
     monkeypatch.setenv("PATH", path_without("cml"))
@@ -70,4 +71,3 @@ def test_a_team_s_own_cml_workflows_do_not_block_our_policy_check(feature_repo, 
     assert [line.split(":")[0] for line in skipped] == ["skipped .github/workflows/cml-report.yml",
                                                         "skipped .github/workflows/cml.yml"], skipped
     assert "peter-evans/create-or-update-comment@v4 (no host-mode shim)" in skipped[1]
-

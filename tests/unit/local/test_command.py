@@ -8,7 +8,8 @@ from pathlib import Path
 
 from mlops_ci.cli import main
 from mlops_ci.core.proc import git
-from testing.local import CML_WORKFLOWS, OURS_UNSHIMMED, SLUG, add_workflows, fixture_repo  # noqa: F401  fixture
+from testing.local import CML_WORKFLOWS, OURS_UNSHIMMED, SLUG, add_workflows
+from testing.local import fixture_repo  # noqa: F401  fixture
 
 OPEN = ["local", "pr", "open", "--head", "feature/x", "--base", "main"]
 

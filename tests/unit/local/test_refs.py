@@ -86,8 +86,9 @@ def test_a_project_workflow_that_needs_what_cannot_run_offline_is_skipped_with_w
     assert runnable == files[1:]
     assert skipped == {files[0]: {"iterative/setup-cml@v2": "cml is not installed here",
                                   "peter-evans/create-or-update-comment@v4": "no host-mode shim"}}
-    assert refs.described(skipped[files[0]]) == ("iterative/setup-cml@v2 (cml is not installed here), "
-                                                  "peter-evans/create-or-update-comment@v4 (no host-mode shim)")
+    assert refs.described(skipped[files[0]]) == (
+        "iterative/setup-cml@v2 (cml is not installed here), "
+        "peter-evans/create-or-update-comment@v4 (no host-mode shim)")
 
 
 def test_setup_cml_runs_where_cml_is_installed(tmp_path, host_path):
@@ -115,10 +116,12 @@ def test_our_workflow_is_never_skipped_it_is_refused(tmp_path, host_path):
 
 def test_what_local_workflows_and_actions_need_counts_for_the_caller(tmp_path, host_path):
     workflows = tmp_path / ".github" / "workflows"
-    write(workflows / "shared.yml", "on: workflow_call\njobs: {a: {steps: [{uses: ./.github/actions/post}]}}\n")
+    write(workflows / "shared.yml",
+          "on: workflow_call\njobs: {a: {steps: [{uses: ./.github/actions/post}]}}\n")
     write(tmp_path / ".github" / "actions" / "post" / "action.yml",
           "runs: {using: composite, steps: [{uses: evil/thing@v1}, {uses: ./.github/actions/post}]}\n")
-    caller = write(workflows / "pr.yml", "on: pull_request\njobs: {call: {uses: ./.github/workflows/shared.yml}}\n")
+    caller = write(workflows / "pr.yml",
+                   "on: pull_request\njobs: {call: {uses: ./.github/workflows/shared.yml}}\n")
     assert refs.needed_files(caller, tmp_path) == [
         caller, workflows / "shared.yml", tmp_path / ".github" / "actions" / "post" / "action.yml"]
     assert refs.sort_offline([caller], tmp_path, "mlops-ci", host_path) == (
