@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlops_ci.cli import main
+from testing.local import CML_WORKFLOWS, add_workflows, path_without
 from testing.project import commit_change
 
 pytestmark = pytest.mark.e2e
@@ -57,3 +58,16 @@ def test_hostile_branch_name_is_data_not_shell(feature_repo, tmp_path):
     code, result = run_pr(feature_repo, tmp_path / "out", head, "develop", "PROJ-1 `id` $(id)")
     assert code == 1 and result["jobs"][0]["result"] == "failure"
     assert not marker.exists()
+
+
+def test_a_team_s_own_cml_workflows_do_not_block_our_policy_check(feature_repo, tmp_path, monkeypatch,
+                                                                   capsys):
+    # The project's CI as it was before it adopted us, beside our caller workflows (issue 23).
+    add_workflows(feature_repo, "feature/PROJ-7-tune-lr", CML_WORKFLOWS)
+    monkeypatch.setenv("PATH", path_without("cml"))
+    code, result = run_pr(feature_repo, tmp_path / "out", "feature/PROJ-7-tune-lr", "develop", "PROJ-7: tune")
+    assert code == 0 and [job["result"] for job in result["jobs"]] == ["success"]
+    skipped = [line for line in capsys.readouterr().out.splitlines() if line.startswith("skipped ")]
+    assert [line.split(":")[0] for line in skipped] == ["skipped .github/workflows/cml-report.yml",
+                                                        "skipped .github/workflows/cml.yml"], skipped
+    assert "peter-evans/create-or-update-comment@v4 (no host-mode shim)" in skipped[1]

@@ -2,7 +2,8 @@
 
 The run happens in a clean clone of the repository at the event's commit, through the real workflow
 and action YAML of the mlops-ci checkout given by --source (this one by default), with act in host
-mode and no network: mlops-ci references map to the checkout, third-party actions to shims.
+mode and no network: mlops-ci references map to the checkout, third-party actions to shims. A
+project's workflow that needs an action with no shim here is skipped, one line each; ours never are.
 """
 
 from __future__ import annotations
@@ -150,7 +151,6 @@ def run(args: argparse.Namespace) -> int:
     title, body = _new_pull_text(args, project)
     pull = pulls.record_pull(github.remote, args.head, args.base, number=args.pr_number, title=title,
                              body=body)
-    pulls.save_state(project.folder, github.state)
     return run_pull(args, project, github, pull, args.action)
 
 
@@ -176,18 +176,26 @@ def run_pull(args: argparse.Namespace, project: Project, github: LocalGitHub, pu
 def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, Any], str, str], what: str,
             github: LocalGitHub | None = None) -> int:
     """Run the event's workflows; with `github`, the local GitHub serves them (and MLflow is started
-    when a workflow to run reads vars.MLFLOW_TRACKING_URI and none is given). Prints the results and
-    the comments the run posted; the run's exit code."""
-    source = _checked_source(args)
+    when a workflow to run reads vars.MLFLOW_TRACKING_URI and none is given) and its state (a PR just
+    opened, the branches) is saved once the run is sure to start: a refusal records nothing. Prints
+    the results and the comments the run posted; the run's exit code."""
     payload, branch, sha = event
     out = Path(args.out).resolve() if args.out else pulls.next_run_folder(project.folder, what)
+    new_out = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="work-", dir=out))
     before = pulls.comment_snapshot(github.remote) if github else {}
+    target = args.base if args.event == "pull_request" else branch
     try:
-        workdir, caller_files, mapping = _prepare(args, project, source, (branch, sha), work)
-        target = args.base if args.event == "pull_request" else branch
-        caller_files = _started(args, caller_files, target, payload.get("action"))
+        try:
+            workdir, caller_files, mapping = _prepare(args, project, (branch, sha), work,
+                                                      (target, payload.get("action")))
+        except MlopsCiError:
+            if new_out and not args.keep_workdir:
+                shutil.rmtree(out, ignore_errors=True)  # nothing ran: no run folder either
+            raise
+        if github is not None:
+            pulls.save_state(project.folder, github.state)
         if not caller_files:
             print(f"no workflow runs on {args.event} to {target} here: nothing to do")
             return EXIT_OK
@@ -210,10 +218,12 @@ def execute(args: argparse.Namespace, project: Project, event: tuple[dict[str, A
     return EXIT_REFUSED if act.failed(returncode, jobs) else EXIT_OK
 
 
-def _prepare(args: argparse.Namespace, project: Project, source: Path, commit: tuple[str, str],
-             work: Path) -> tuple[Path, list[Path], dict[str, Path]]:
+def _prepare(args: argparse.Namespace, project: Project, commit: tuple[str, str], work: Path,
+             trigger: tuple[str, str | None]) -> tuple[Path, list[Path], dict[str, Path]]:
     """The folder the run works in (a clean clone at `commit`, branch and SHA, unless --in-place), the
-    workflow files to run, and act's `--local-repository` mapping onto a snapshot of `source`."""
+    workflow files the event (`trigger`: the branch it filters on, the PR's action) starts that can run
+    offline, and act's `--local-repository` mapping onto a snapshot of the mlops-ci source."""
+    source = _checked_source(args)
     if args.in_place:
         workdir = project.repo
     else:
@@ -223,25 +233,49 @@ def _prepare(args: argparse.Namespace, project: Project, source: Path, commit: t
     caller_files = [workflows] if workflows.is_file() else refs.workflow_files(workflows)
     if not caller_files:
         raise MlopsCiError("no workflow files", where=str(workflows))
+    started, also_run = _started(args, caller_files, *trigger)
+    runnable = _offline(args, workdir, started + also_run)
     # act copies a local repository whole for every action it loads: give it only the files git
     # would track (uncommitted edits included, a virtual environment left out).
     snapshot = proc.copy_visible_files(source, work / "mlops-ci")
-    mapping = refs.local_repository_map(caller_files + refs.source_files(snapshot), snapshot,
-                                        args.source_repo)
-    return workdir, caller_files, mapping
+    needed = [path for workflow in runnable for path in refs.needed_files(workflow, workdir)]
+    mapping = refs.local_repository_map(needed + refs.source_files(snapshot), snapshot, args.source_repo,
+                                        _steps_path())
+    return workdir, [path for path in started if path in runnable], mapping
 
 
 def _started(args: argparse.Namespace, caller_files: list[Path], branch: str,
-             action: str | None) -> list[Path]:
-    """The workflow files the event starts on GitHub. act applies no `branches` or `types` filter: in
-    the run's clone, the files that name the event but would not start are removed before act runs."""
+             action: str | None) -> tuple[list[Path], list[Path]]:
+    """(the workflow files the event starts on GitHub, those act runs besides). act applies no
+    `branches` or `types` filter: in the run's clone, the files that name the event but would not
+    start are removed before act runs; --in-place, act runs them too."""
     started, left_out = triggers.sort_out(caller_files, args.event, branch, action)
     for path in left_out:
         if args.in_place:
             print(f"--in-place: act runs {path.name} too, which GitHub would not start here", file=sys.stderr)
         else:
             path.unlink()
-    return started
+    return started, left_out if args.in_place else []
+
+
+def _offline(args: argparse.Namespace, workdir: Path, workflows: list[Path]) -> list[Path]:
+    """The workflows act can run offline. The others are removed from the run's clone, one line each
+    (an error when the user named the workflow, or --in-place, where act would run it anyway)."""
+    runnable, skipped = refs.sort_offline(workflows, workdir, args.source_repo, _steps_path())
+    for path, missing in skipped.items():
+        name = path.relative_to(workdir)
+        if args.workflow or args.in_place:
+            raise MlopsCiError(f"can't run offline: {refs.described(missing)}"
+                               + ("; without --in-place the workflow is skipped" if args.in_place else ""),
+                               where=str(name))
+        path.unlink()
+        print(f"skipped {name}: can't run offline: {refs.described(missing)}", flush=True)
+    return runnable
+
+
+def _steps_path() -> str:
+    """The PATH the steps run with: this environment's `python` and `mlops-ci` (and its tools) first."""
+    return f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def _print_comments(comments: list[Comment], folder: Path) -> None:
@@ -303,7 +337,7 @@ def _run_act(  # pylint: disable=too-many-arguments,too-many-positional-argument
                               mapping=mapping, files=files, workflow=args.workflow, job=args.job)
     env = dict(os.environ)
     # Steps run on the host: `python` and `mlops-ci` must be this environment's.
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = _steps_path()
     for leaked in ("GITHUB_TOKEN", "GH_TOKEN", "GITHUB_ACTIONS"):
         env.pop(leaked, None)  # only what the run is given may reach its steps
     return act.run_act(command, env=env, log_path=out / "act.jsonl", timeout=args.timeout,
@@ -315,7 +349,6 @@ def pr_open(args: argparse.Namespace) -> int:
     project = open_project(args)
     github = local_github(project)
     pull = pulls.open_pull(github.remote, args.head, args.base, *_new_pull_text(args, project))
-    pulls.save_state(project.folder, github.state)
     return run_pull(args, project, github, pull, "opened")
 
 
@@ -324,7 +357,6 @@ def pr_sync(args: argparse.Namespace) -> int:
     project = open_project(args)
     github = local_github(project)
     pull = pulls.pull_of(github.remote, args.number, must_be_open=True)
-    pulls.save_state(project.folder, github.state)
     return run_pull(args, project, github, pull, "synchronize")
 
 

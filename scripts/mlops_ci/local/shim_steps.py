@@ -1,7 +1,8 @@
 """The work of the host-mode shims (mlops_ci/local/shims) that is more than a line of shell.
 
-Called by the shim actions as `python -m mlops_ci.local.shim_steps checkout|upload|download` with their
-inputs in the environment (REF; NAME, PATHS, IF_NO_FILES_FOUND; NAME, DESTINATION).
+Called by the shim actions as `python -m mlops_ci.local.shim_steps checkout|upload|download|host-tool`
+with their inputs in the environment (REF; NAME, PATHS, IF_NO_FILES_FOUND; NAME, DESTINATION; TOOL,
+VERSION).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import glob
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -117,12 +119,32 @@ def checkout(workspace: Path) -> int:
     return 0
 
 
+def host_tool(_workspace: Path) -> int:
+    """Use the host's TOOL as it is, for the setup-dvc and setup-cml shims: they install nothing (the
+    runner skips a workflow using one when the tool is missing). A VERSION other than `latest` that the
+    host's does not match is a warning: the run goes on with what is installed."""
+    tool, wanted = os.environ["TOOL"], os.environ.get("VERSION", "latest").removeprefix("v")
+    found = shutil.which(tool)
+    if not found:
+        print(gha.annotation("error", f"{tool} is not installed on this machine"))
+        return 1
+    done = subprocess.run([found, "--version"], capture_output=True, text=True, check=False)
+    version = done.stdout.strip()
+    if done.returncode != 0:
+        print(gha.annotation("error", f"`{tool} --version` failed: {done.stderr.strip()[-500:]}"))
+        return 1
+    if wanted not in ("", "latest") and version != wanted and not version.startswith(f"{wanted}."):
+        print(gha.annotation("warning", f"the host's {tool} is {version}, the workflow asks for {wanted}"))
+    print(f"mlops-ci local - the host's {tool} {version}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    """`python -m mlops_ci.local.shim_steps checkout|upload|download`."""
+    """`python -m mlops_ci.local.shim_steps checkout|upload|download|host-tool`."""
     workspace = Path(os.environ.get("GITHUB_WORKSPACE", "."))
-    commands = {"checkout": checkout, "upload": upload, "download": download}
+    commands = {"checkout": checkout, "upload": upload, "download": download, "host-tool": host_tool}
     if len(argv) != 1 or argv[0] not in commands:
-        print("usage: python -m mlops_ci.local.shim_steps checkout|upload|download", file=sys.stderr)
+        print(f"usage: python -m mlops_ci.local.shim_steps {'|'.join(commands)}", file=sys.stderr)
         return 2
     return commands[argv[0]](workspace)
 

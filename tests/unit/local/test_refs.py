@@ -49,8 +49,83 @@ def test_map_sends_our_refs_to_the_source_and_others_to_shims(tmp_path):
 
 def test_unknown_third_party_action_is_refused_up_front(tmp_path):
     workflow = write(tmp_path / "w.yml", "jobs: {a: {steps: [{uses: evil/thing@main}]}}\n")
-    with pytest.raises(MlopsCiError, match="no host-mode shim for evil/thing@main"):
+    with pytest.raises(MlopsCiError, match=r"can't run offline: evil/thing@main \(no host-mode shim\)"):
         refs.local_repository_map([workflow], tmp_path, "mlops-ci")
+
+
+CML = textwrap.dedent("""\
+    on: pull_request
+    jobs:
+      report:
+        runs-on: ubuntu-latest
+        steps:
+          - uses: actions/checkout@v4
+          - uses: iterative/setup-cml@v2
+          - uses: iterative/setup-dvc@v1
+          - uses: peter-evans/create-or-update-comment@v4
+""")
+DVC_ONLY = "on: pull_request\njobs: {a: {steps: [{uses: iterative/setup-dvc@v1}, {run: dvc --version}]}}\n"
+OURS = "on: pull_request\njobs: {train: {uses: acme/mlops-ci/.github/workflows/train.yml@v1}}\n"
+
+
+@pytest.fixture(name="host_path")
+def fixture_host_path(tmp_path):
+    """A PATH holding `dvc` and nothing else (as here: dvc is installed, cml is not)."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "dvc").write_text("#!/bin/sh\necho 3.0.0\n")
+    (tools / "dvc").chmod(0o755)
+    return str(tools)
+
+
+def test_a_project_workflow_that_needs_what_cannot_run_offline_is_skipped_with_why(tmp_path, host_path):
+    workflows = tmp_path / ".github" / "workflows"
+    files = [write(workflows / "cml.yml", CML), write(workflows / "dvc.yml", DVC_ONLY),
+             write(workflows / "ours.yml", OURS)]
+    runnable, skipped = refs.sort_offline(files, tmp_path, "mlops-ci", host_path)
+    assert runnable == files[1:]
+    assert skipped == {files[0]: {"iterative/setup-cml@v2": "cml is not installed here",
+                                  "peter-evans/create-or-update-comment@v4": "no host-mode shim"}}
+    assert refs.described(skipped[files[0]]) == (
+        "iterative/setup-cml@v2 (cml is not installed here), "
+        "peter-evans/create-or-update-comment@v4 (no host-mode shim)")
+
+
+def test_setup_cml_runs_where_cml_is_installed(tmp_path, host_path):
+    (Path(host_path) / "cml").symlink_to(Path(host_path) / "dvc")
+    workflow = write(tmp_path / "cml.yml", CML.replace("peter-evans/create-or-update-comment@v4",
+                                                       "actions/upload-artifact@v4"))
+    assert refs.sort_offline([workflow], tmp_path, "mlops-ci", host_path) == ([workflow], {})
+    mapping = refs.local_repository_map([workflow], tmp_path, "mlops-ci", host_path)
+    assert mapping["iterative/setup-cml@v2"] == refs.SHIMS_DIR / "iterative" / "setup-cml"
+
+
+def test_setup_dvc_is_skipped_without_dvc(tmp_path):
+    workflow = write(tmp_path / "dvc.yml", DVC_ONLY)
+    assert refs.sort_offline([workflow], tmp_path, "mlops-ci", str(tmp_path / "empty")) == (
+        [], {workflow: {"iterative/setup-dvc@v1": "dvc is not installed here"}})
+
+
+def test_our_workflow_is_never_skipped_it_is_refused(tmp_path, host_path):
+    workflow = write(tmp_path / ".github" / "workflows" / "train.yml",
+                     OURS.replace("jobs: {", "jobs: {post: {steps: [{uses: evil/thing@v1}]}, "))
+    with pytest.raises(MlopsCiError, match=r"evil/thing@v1 \(no host-mode shim\)") as caught:
+        refs.sort_offline([workflow], tmp_path, "mlops-ci", host_path)
+    assert caught.value.where == ".github/workflows/train.yml"
+
+
+def test_what_local_workflows_and_actions_need_counts_for_the_caller(tmp_path, host_path):
+    workflows = tmp_path / ".github" / "workflows"
+    write(workflows / "shared.yml",
+          "on: workflow_call\njobs: {a: {steps: [{uses: ./.github/actions/post}]}}\n")
+    write(tmp_path / ".github" / "actions" / "post" / "action.yml",
+          "runs: {using: composite, steps: [{uses: evil/thing@v1}, {uses: ./.github/actions/post}]}\n")
+    caller = write(workflows / "pr.yml",
+                   "on: pull_request\njobs: {call: {uses: ./.github/workflows/shared.yml}}\n")
+    assert refs.needed_files(caller, tmp_path) == [
+        caller, workflows / "shared.yml", tmp_path / ".github" / "actions" / "post" / "action.yml"]
+    assert refs.sort_offline([caller], tmp_path, "mlops-ci", host_path) == (
+        [], {caller: {"evil/thing@v1": "no host-mode shim"}})
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path):

@@ -104,3 +104,33 @@ def test_a_pattern_matching_nothing_downloads_nothing(workspace, monkeypatch, ca
     assert shim_steps.main(["download"]) == 0
     assert "0 artifact(s)" in capsys.readouterr().out
     assert not (workspace / "found").exists()
+
+
+@pytest.fixture(name="tool")
+def fixture_tool(tmp_path, monkeypatch):
+    """A `dvc` on PATH that says it is 3.48.4."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "dvc").write_text("#!/bin/sh\necho 3.48.4\n")
+    (tools / "dvc").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.setenv("TOOL", "dvc")
+    return tools
+
+
+@pytest.mark.parametrize(("wanted", "warned"), [("latest", False), ("3.48", False), ("v3.48.4", False),
+                                                ("3.4", True), ("2", True)])
+@pytest.mark.usefixtures("tool")
+def test_host_tool_uses_the_host_s_version_and_warns_on_another(monkeypatch, capsys, wanted, warned):
+    monkeypatch.setenv("VERSION", wanted)
+    assert shim_steps.main(["host-tool"]) == 0
+    out = capsys.readouterr().out
+    assert "the host's dvc 3.48.4" in out
+    assert ("::warning::the host's dvc is 3.48.4, the workflow asks for" in out) == warned, out
+
+
+@pytest.mark.usefixtures("tool")
+def test_host_tool_fails_without_the_tool(monkeypatch, capsys):
+    monkeypatch.setenv("TOOL", "cml")
+    assert shim_steps.main(["host-tool"]) == 1
+    assert "::error::cml is not installed on this machine" in capsys.readouterr().out
