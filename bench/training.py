@@ -9,7 +9,7 @@ Prints one table, every figure measured in this run on this machine (medians of 
   jobs started, model versions registered, and the whole `mlops-ci local` run. The re-run and the
   release PR find the pipeline's fingerprint in the registry and reuse its version;
 - the train workflow (plan, train, report and comment through `mlops-ci local`) vs the same work bare
-  in a fresh clone: `dvc repro --pull`, `dvc push --run-cache`, `python -m src.track`;
+  in a fresh clone: `dvc repro --pull`, `dvc push --run-cache`, `mlops-ci track`;
 - `mlops-ci comment` on a PR with 1,000 comments: requests made and time;
 - `mlops-ci report`'s build and render with 500 metrics and 20 plots (the DVC JSON made up front).
 """
@@ -88,7 +88,7 @@ def bare_training(repo: Path, scratch: Path, mlflow_url: str) -> float:
     started = time.perf_counter()
     git(scratch, "clone", "--quiet", "--branch", FEATURE, str(repo), str(clone))
     env = {**os.environ, "MLFLOW_TRACKING_URI": mlflow_url}
-    for command in ("dvc repro --pull", "dvc push --run-cache", f"{sys.executable} -m src.track"):
+    for command in ("dvc repro --pull", "dvc push --run-cache", f"{sys.executable} -m mlops_ci track"):
         subprocess.run(command, cwd=clone, shell=True, check=True, env=env,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started

@@ -16,39 +16,50 @@ from mlops_ci.core.proc import git
 from testing.scaffold import fixture_project, scaffold  # noqa: F401  fixtures
 
 
-# Models a team swaps into the scaffold's train stage, and the dtype each is served (torch's float32).
+# Models a team swaps into the scaffold's train stage: how it saves one, the flavor it then names in
+# .github/mlops-ci.yml, and the dtype the model is served (torch's float32).
 SWAPPED_MODELS = {
-    "random-forest": "from sklearn.ensemble import RandomForestClassifier\n"
-                     "model = RandomForestClassifier(n_estimators=5, random_state=0).fit(x, y)\n"
-                     "dtype = 'float64'",
-    "torch": "import torch\nmodel = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 2))\ndtype = 'float32'",
+    "random-forest": ("from sklearn.ensemble import RandomForestClassifier\n"
+                      "model = RandomForestClassifier(n_estimators=5, random_state=0).fit(x, y)\n"
+                      "MODEL_FILE.write_bytes(pickle.dumps(model))\ndtype = 'float64'", "sklearn"),
+    "torch": ("import torch\nmodel = torch.nn.Sequential(torch.nn.Linear(x.shape[1], 2))\n"
+              "torch.jit.script(model).save(str(MODEL_FILE))\ndtype = 'float32'", "pytorch"),
 }
 
 
-TRACK_AND_LOAD = """\
+TRAIN = """\
 import json, pickle
-import mlflow
-from src import prepare, track
-from src.common import METRICS_FILE, MODEL_FILE, TEST_FILE, TRAIN_FILE, load_split
+from src import prepare
+from src.common import METRICS_FILE, MODEL_FILE, TRAIN_FILE, load_split
 prepare.main()
 x, y = load_split(TRAIN_FILE)
 {train}
-MODEL_FILE.write_bytes(pickle.dumps(model))
 METRICS_FILE.write_text(json.dumps({{"accuracy": 0.5}}))
-assert track.main() == 0
+"""
+LOAD = """\
+import mlflow
+from src.common import TEST_FILE, load_split
 loaded = mlflow.pyfunc.load_model("models:/churn-model/1")
-print("predictions:", len(loaded.predict(load_split(TEST_FILE)[0].astype(dtype))))
+print("predictions:", len(loaded.predict(load_split(TEST_FILE)[0].astype({dtype!r}))))
 """
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(SWAPPED_MODELS))
 def test_track_logs_a_swapped_in_model_that_loads_back(project, kind):
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}",
-           "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true", "PYTHONPATH": str(project)}
-    done = subprocess.run([sys.executable, "-c", TRACK_AND_LOAD.format(train=SWAPPED_MODELS[kind])],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    """The team trains its own model in the scaffold, names its flavor, and `mlops-ci track` (the
+    workflows' default track command) logs and registers it in a form that serves."""
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{project / 'mlflow.db'}", "PYTHONPATH": str(project)}
+    train, flavor = SWAPPED_MODELS[kind]
+    config = project / ".github" / "mlops-ci.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("flavor: sklearn", f"flavor: {flavor}"),
+                      encoding="utf-8")
+    dtype = train.rpartition("dtype = ")[2].strip("'")
+    for command in ([sys.executable, "-c", TRAIN.format(train=train)], [sys.executable, "-m", "mlops_ci", "track"],
+                    [sys.executable, "-c", LOAD.format(dtype=dtype)]):
+        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=300,
+                              check=False)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "predictions: 150" in done.stdout, done.stdout
 
 
