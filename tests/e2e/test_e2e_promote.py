@@ -12,12 +12,15 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops_ci.cli import main
+from testing.fixtures import EXAMPLE
 from testing.project import commit_change, merge
 
 pytestmark = pytest.mark.e2e
 
 REPO = "acme/digits"
-GATES = "promotion:\n  gates: ['accuracy>=0.5', 'accuracy:no-regress:0.05']\n"
+# The example's own settings (its model: section) and the team's promotion gates.
+GATES = ((EXAMPLE / ".github" / "mlops-ci.yml").read_text(encoding="utf-8")
+         + "promotion:\n  gates: ['accuracy>=0.5', 'accuracy:no-regress:0.05']\n")
 
 
 @pytest.fixture(autouse=True)

@@ -92,6 +92,8 @@ def track(repo: Path, command: str, pr: str | None, registering: bool = True) ->
         if done.returncode != 0:
             detail = (done.stderr.strip().splitlines() or done.stdout.strip().splitlines()
                       or ["no output"])[-1]
+            # `mlops-ci track` inside Actions says it as an annotation already: keep its message only.
+            detail = re.sub(r"^::error[^:]*::", "", detail)
             raise MlopsCiError(f"the track command failed (exit {done.returncode}): {detail}",
                                where=os.environ.get("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"))
         if not output.is_file():
