@@ -40,8 +40,9 @@ ensure_venv() {
   fi
   echo "==> Python environment in $VENV"
   [ -x "$VENV/bin/python" ] || python3.11 -m venv "$VENV"
+  # The stamp only after a whole install: a failed or interrupted one is redone next time.
   (cd "$ROOT" && "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
-    -c requirements/dev.txt -r requirements/dev.in)
+    -c requirements/dev.txt -r requirements/dev.in) || return 1
   echo "$want" > "$stamp"
 }
 
