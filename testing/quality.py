@@ -177,7 +177,8 @@ BAD_LINE = 13
 UNTESTED = (11, 12)  # coverage.py does not count the unreachable line
 
 
-def legacy_repository(root: Path, change: dict[str, str] | None = None, removed: tuple[str, ...] = ()) -> Path:
+def legacy_repository(root: Path, change: dict[str, str] | None = None,
+                      removed: tuple[str, ...] = ()) -> Path:
     """A git repository of LEGACY on `main` and `develop`; with a change, `feature/change` from develop
     writes `change`, removes `removed`, and is checked out, committed."""
     init_git_flow_repo(write(root, LEGACY), "acme/legacy", "legacy code")
