@@ -1,6 +1,7 @@
 """What the quality tests share (fast and integration alike): scratch projects (a clean one, and a dirty
-one with every kind of finding and a failing test), the `mlops-ci` runner that captures a run as Actions
-sees it, and the autouse fixture `isolated_folder` (import it into a test module to use it)."""
+one with every kind of finding and a failing test; for new-code mode, a git repository of legacy code
+and the pull requests that change it), the `mlops-ci` runner that captures a run as Actions sees it,
+and the autouse fixture `isolated_folder` (import it into a test module to use it)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from mlops_ci.cli import main
+from mlops_ci.core.proc import git
 from testing.fixtures import read_outputs
+from testing.project import init_git_flow_repo
 
 # The outer coverage run must not follow the pylint, vulture and pytest subprocesses (they run no
 # mlops_ci code, and a second coverage tracer in the inner pytest would disturb its own).
@@ -140,6 +143,52 @@ def write(root: Path, files: dict[str, str]) -> Path:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+    return root
+
+
+# New-code mode: legacy code that fails the whole-code gates (pylint about 5/10, an unused import
+# vulture sees, bad indentation; coverage 60%) beside a clean, tested module.
+LEGACY = {
+    "pyproject.toml": PYTEST_ONLY,
+    "src/legacy/__init__.py": '"""Legacy."""\n',
+    "src/legacy/old.py": "import os\ndef f(x):\n  return x\ndef g(y):\n    z = y * 2\n    if z > 10:\n"
+                         "        return z\n    return -z\n",
+    "src/legacy/clean.py": '"""Clean."""\n\n\ndef double(value):\n    """Twice the value."""\n'
+                           "    return 2 * value\n",
+    "tests/test_old.py": "from legacy.old import f\n\n\ndef test_f():\n    assert f(1) == 1\n",
+    "tests/test_clean.py": '"""Clean."""\nfrom legacy.clean import double\n\n\ndef test_double():\n'
+                           '    """Doubles."""\n    assert double(2) == 4\n',
+}
+# A pull request adding clean, tested code: 13 lines.
+CLEAN_CHANGE = {
+    "src/legacy/sums.py": '"""Sums."""\n\n\ndef add(x, y):\n    """x plus y."""\n    return x + y\n',
+    "tests/test_sums.py": '"""Sums."""\nfrom legacy.sums import add\n\n\ndef test_add():\n    """Adds."""\n'
+                          "    assert add(2, 3) == 5\n",
+}
+# The same with a bad line (BAD_LINE can never run: pylint and vulture say so) and lines no test runs
+# (UNTESTED, first and last).
+BAD_CHANGE = {
+    **CLEAN_CHANGE,
+    "src/legacy/sums.py": CLEAN_CHANGE["src/legacy/sums.py"]
+    + '\n\ndef sub(x, y):\n    """x minus y."""\n    difference = x - y\n    return difference\n'
+      "    print(difference)\n",
+}
+BAD_LINE = 13
+UNTESTED = (11, 12)  # coverage.py does not count the unreachable line
+
+
+def legacy_repository(root: Path, change: dict[str, str] | None = None,
+                      removed: tuple[str, ...] = ()) -> Path:
+    """A git repository of LEGACY on `main` and `develop`; with a change, `feature/change` from develop
+    writes `change`, removes `removed`, and is checked out, committed."""
+    init_git_flow_repo(write(root, LEGACY), "acme/legacy", "legacy code")
+    if change is not None or removed:
+        git(root, "checkout", "--quiet", "-b", "feature/change", "develop")
+        write(root, change or {})
+        if removed:
+            git(root, "rm", "--quiet", "--", *removed)
+        git(root, "add", "--all")
+        git(root, "commit", "--quiet", "--message", "the change")
     return root
 
 

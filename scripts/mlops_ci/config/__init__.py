@@ -39,6 +39,7 @@ class ProjectConfig:  # pylint: disable=too-many-instance-attributes
     promotion: sections.PromotionConfig = field(default_factory=sections.PromotionConfig)
     data_check: sections.Section = field(default_factory=lambda: sections.Section("data_check"))
     drift: sections.Section = field(default_factory=lambda: sections.Section("drift"))
+    quality: sections.QualityConfig = field(default_factory=sections.QualityConfig)
 
 
 def parse(text: str, where: str) -> ProjectConfig:
@@ -56,7 +57,8 @@ def parse(text: str, where: str) -> ProjectConfig:
         report=sections.report_section(document.get("report"), where, lines),
         promotion=sections.promotion_section(document.get("promotion")),
         data_check=sections.Section("data_check", document.get("data_check") or {}, where, lines),
-        drift=sections.Section("drift", document.get("drift") or {}, where, lines))
+        drift=sections.Section("drift", document.get("drift") or {}, where, lines),
+        quality=sections.quality_section(document.get("quality")))
 
 
 def load(option: str | None = None, *, repo: Path = Path("."), rev: str | None = None) -> ProjectConfig:

@@ -238,6 +238,32 @@ def model_section(section: Mapping[str, Any] | None, where: str | None = None,
     return ModelConfig(**section)
 
 
+# --- quality ------------------------------------------------------------------------------------
+
+QUALITY_MODES = ("whole", "new-code")
+DEFAULT_NEW_CODE_COVERAGE = 80.0
+DEFAULT_NEW_CODE_PYLINT = 100.0
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """The `quality:` section: which code the lint and test gates judge, and the thresholds of the
+    changed lines in new-code mode (percentages)."""
+
+    mode: str = "whole"
+    new_code_coverage: float = DEFAULT_NEW_CODE_COVERAGE
+    new_code_pylint: float = DEFAULT_NEW_CODE_PYLINT
+
+
+def quality_section(section: Mapping[str, Any] | None) -> QualityConfig:
+    """A QualityConfig from a validated `quality:` mapping."""
+    section = section or {}
+    new_code = section.get("new_code") or {}
+    return QualityConfig(mode=section.get("mode", "whole"),
+                         new_code_coverage=float(new_code.get("coverage", DEFAULT_NEW_CODE_COVERAGE)),
+                         new_code_pylint=float(new_code.get("pylint", DEFAULT_NEW_CODE_PYLINT)))
+
+
 # --- data_check, drift --------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -11,9 +11,17 @@ lint   pylint (code quality, code smells, duplicate code R0801) and vulture (dea
        (default: errors, warnings, duplicate code), or vulture found dead code; 2 pylint could not
        run or could not read a file (fatal F messages, usage errors), a missing PATH or --rcfile.
 
+       --mode new-code (or `quality: {mode: new-code}` in .github/mlops-ci.yml) judges the lines the
+       change makes since --base instead (the merge base of --base and HEAD): diff-quality's share of
+       changed lines without a pylint message must reach --new-code-fail-under (default
+       quality.new_code.pylint, 100), and no --fail-on message, duplicate code or dead code may be on
+       them; the whole-code score may not drop below the base commit's, linted alike (the ratchet).
+       --fail-under does not apply. Exit 1 names the lines.
+
 Inside GitHub Actions every finding is an annotation on its file and line (the first 50; GitHub
 itself shows 10 errors and 10 warnings per step, 50 per job), the job summary gets the verdict and
-tables, and the step output `score` is set.
+tables, and the step output `score` is set (in new-code mode also base-score, new-code-pylint and
+new-code-findings; only the changed lines' findings are annotated).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -34,7 +43,9 @@ from typing import Any
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, MlopsCiError
 from mlops_ci.core.text import md_escape
+from mlops_ci.quality import newcode
 from mlops_ci.quality.common import TABLE_ROWS, annotate, bounded, display_path, require_module
+from mlops_ci.quality.newcode import add_mode_arguments
 
 DEFAULT_RCFILE = Path(__file__).resolve().parent / "pylintrc"
 DEFAULT_FAIL_UNDER = 9.0
@@ -111,9 +122,19 @@ class Finding:  # pylint: disable=too-many-instance-attributes
         return "dead code" if self.tool == "vulture" else f"pylint {self.symbol}"
 
 
+@dataclass(frozen=True)
+class NewCodeLint(newcode.Figures):
+    """The new-code figures, the share being diff-quality's of the changed lines free of pylint
+    messages; the base's whole-code score (None: the base has none of the paths), and the changed
+    lines' findings."""
+
+    base_score: float | None
+    findings: tuple[Finding, ...]
+
+
 @dataclass
 class LintResult:  # pylint: disable=too-many-instance-attributes
-    """What `mlops-ci lint` found and decided."""
+    """What `mlops-ci lint` found and decided; `new_code` is None in whole mode."""
 
     score: float
     fail_under: float
@@ -122,6 +143,7 @@ class LintResult:  # pylint: disable=too-many-instance-attributes
     config: str
     vulture_confidence: int | None  # None: vulture not run
     reasons: list[str] = field(default_factory=list)
+    new_code: NewCodeLint | None = None
 
     @property
     def passed(self) -> bool:
@@ -130,8 +152,18 @@ class LintResult:  # pylint: disable=too-many-instance-attributes
 
     def counts(self) -> dict[str, int]:
         """Findings per category, every category listed."""
-        found = Counter(finding.category for finding in self.findings)
-        return {category: found.get(category, 0) for category in CATEGORIES}
+        return category_counts(self.findings)
+
+    @property
+    def judged(self) -> list[Finding]:
+        """The findings the gate judges: all of them, or the changed lines' in new-code mode."""
+        return self.findings if self.new_code is None else list(self.new_code.findings)
+
+
+def category_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Findings per category, every category listed."""
+    found = Counter(finding.category for finding in findings)
+    return {category: found.get(category, 0) for category in CATEGORIES}
 
 
 # --- lint: configuration and command lines ------------------------------------------------------
@@ -200,9 +232,12 @@ def choose_rcfile(rcfile: str | None, root: Path = Path(".")) -> tuple[Path, str
     return DEFAULT_RCFILE, "default"
 
 
-def pylint_command(paths: Sequence[str], rcfile: Path, python: str = sys.executable) -> list[str]:
-    """The pylint command line: JSON2 output (it carries the score), folders walked recursively."""
-    return [python, "-m", "pylint", "--output-format=json2", "--score=y", "--recursive=y",
+def pylint_command(paths: Sequence[str], rcfile: Path, python: str = sys.executable,
+                   parseable: Path | None = None) -> list[str]:
+    """The pylint command line: JSON2 output (it carries the score), folders walked recursively; with
+    `parseable`, the same messages in the parseable format diff-quality reads, written there."""
+    formats = "json2" if parseable is None else f"json2,parseable:{parseable}"
+    return [python, "-m", "pylint", f"--output-format={formats}", "--score=y", "--recursive=y",
             f"--rcfile={rcfile}", "--", *paths]
 
 
@@ -301,15 +336,52 @@ def lint_reasons(score: float, fail_under: float, findings: Sequence[Finding],
     reasons = []
     if score < fail_under:
         reasons.append(f"pylint score {score:.2f}/10 is under the gate {fail_under:g}")
+    return reasons + _finding_reasons(findings, vulture_confidence, fail_on, "whatever the score")
+
+
+def _places(findings: Sequence[Finding], limit: int = 5) -> str:
+    """Where the findings are, file:line once each in file order, the first `limit` of them."""
+    places = [where for _, where in sorted({(finding.file, finding.line or 0): finding.where
+                                            for finding in findings}.items())]
+    return ", ".join(places[:limit]) + (f" and {len(places) - limit} more" if len(places) > limit else "")
+
+
+def _finding_reasons(findings: Sequence[Finding], vulture_confidence: int | None, fail_on: frozenset[str],
+                     whatever: str, where: str = "") -> list[str]:
+    """The --fail-on messages and the dead code among `findings`; with `where` (new-code mode: which
+    lines were judged) each reason also names the places."""
+    def places(found: Sequence[Finding]) -> str:
+        return f": {_places(found)}" if where else ""
+
+    reasons = []
     failing = [finding for finding in findings if finding.tool == "pylint"
                and {finding.category, finding.symbol, finding.code} & fail_on]
     if failing:
         shown = ", ".join(sorted({finding.symbol for finding in failing}))
-        reasons.append(f"pylint found {len(failing)} message(s) the gate fails on ({shown}), "
-                       "whatever the score")
-    dead = sum(finding.category == DEAD_CODE for finding in findings)
+        reasons.append(f"pylint found {len(failing)} message(s) the gate fails on ({shown}){where}, "
+                       f"{whatever}{places(failing)}")
+    dead = [finding for finding in findings if finding.category == DEAD_CODE]
     if dead:
-        reasons.append(f"vulture found {dead} piece(s) of dead code (min confidence {vulture_confidence}%)")
+        reasons.append(f"vulture found {len(dead)} piece(s) of dead code (min confidence "
+                       f"{vulture_confidence}%){where}{places(dead)}")
+    return reasons
+
+
+def new_code_reasons(score: float, new_code: NewCodeLint, vulture_confidence: int | None = None,
+                     fail_on: frozenset[str] = frozenset({"error"})) -> list[str]:
+    """Why the new-code lint gate says no: diff-quality's share of clean changed lines under its gate,
+    a --fail-on message or dead code on a changed line, or the whole-code score under the base's
+    (compared as shown, at 2 decimals). Each names the lines."""
+    reasons = []
+    if new_code.percent < new_code.fail_under:
+        places = _places([finding for finding in new_code.findings if finding.tool == "pylint"])
+        reasons.append(f"{new_code.percent:.2f}% of the {new_code.lines} changed line(s) are free of pylint "
+                       f"messages, under the gate {new_code.fail_under:g}%: {places}")
+    reasons += _finding_reasons(new_code.findings, vulture_confidence, fail_on, "whatever the share",
+                                f" on the changed lines since {new_code.base}")
+    if new_code.base_score is not None and round(score, 2) < round(new_code.base_score, 2):
+        reasons.append(f"the whole-code pylint score {score:.2f}/10 dropped below the base's "
+                       f"{new_code.base_score:.2f} ({new_code.base} at {new_code.commit[:12]}): the ratchet")
     return reasons
 
 
@@ -320,21 +392,38 @@ def _order(finding: Finding) -> tuple[int, str, int]:
 
 # --- lint: output -------------------------------------------------------------------------------
 
-def lint_summary(result: LintResult) -> str:
-    """The job summary: verdict, counts per category, top findings, duplicate-code blocks."""
+def _headline(result: LintResult) -> str:
     icon = "✅" if result.passed else "❌"
     dead = "vulture not run" if result.vulture_confidence is None else (
-        f"{result.counts()[DEAD_CODE]} dead code (vulture ≥ {result.vulture_confidence}%)")
-    lines = [f"### lint: {icon} pylint {result.score:.2f}/10 (gate {result.fail_under:g}), {dead}", "",
+        f"{category_counts(result.judged)[DEAD_CODE]} dead code (vulture ≥ {result.vulture_confidence}%)")
+    new_code = result.new_code
+    if new_code is None:
+        return f"### lint: {icon} pylint {result.score:.2f}/10 (gate {result.fail_under:g}), {dead}"
+    base = "no base figure" if new_code.base_score is None else f"base {new_code.base_score:.2f}"
+    return (f"### lint, new code since {md_escape(new_code.base)}: {icon} {new_code.percent:.2f}% of "
+            f"{new_code.lines} changed line(s) free of pylint messages (gate {new_code.fail_under:g}%), "
+            f"{dead} on them; whole code pylint {result.score:.2f}/10 ({base})")
+
+
+def lint_summary(result: LintResult) -> str:
+    """The job summary: verdict, counts per category (in new-code mode, of the changed lines and of
+    the whole code), the judged findings, duplicate-code blocks."""
+    lines = [_headline(result), "",
              f"**paths:** {', '.join(md_escape(path) for path in result.paths)} · "
              f"**config:** {md_escape(result.config)}", ""]
     lines += [f"- {md_escape(reason)}" for reason in result.reasons]
     if result.reasons:
         lines.append("")
-    counts = result.counts()
-    lines += ["| " + " | ".join(CATEGORIES) + " |", "|" + " --- |" * len(CATEGORIES),
-              "| " + " | ".join(str(counts[category]) for category in CATEGORIES) + " |"]
-    findings = sorted(result.findings, key=_order)
+    counted = [("", result.findings)] if result.new_code is None else [
+        ("changed lines", result.judged), ("whole code", result.findings)]
+    first = [] if result.new_code is None else ["lines"]
+    lines += ["| " + " | ".join(first + list(CATEGORIES)) + " |",
+              "|" + " --- |" * (len(first) + len(CATEGORIES))]
+    for label, found in counted:
+        counts = category_counts(found)
+        lines.append("| " + " | ".join(([label] if label else []) + [str(counts[category])
+                                                                     for category in CATEGORIES]) + " |")
+    findings = sorted(result.judged, key=_order)
     if findings:
         lines += ["", f"#### Findings ({min(len(findings), TABLE_ROWS)} of {len(findings)})", "",
                   "| where | symbol | message |", "| --- | --- | --- |"]
@@ -350,14 +439,27 @@ def lint_summary(result: LintResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _finding_records(findings: Iterable[Finding]) -> list[dict[str, Any]]:
+    return [{**asdict(finding), "message": finding.detail,
+             "blocks": [list(block) for block in finding.blocks]}
+            for finding in sorted(findings, key=_order)]
+
+
 def lint_report(result: LintResult) -> dict[str, Any]:
-    """The --report JSON: score, gate, verdict, counts and every finding."""
+    """The --report JSON: score, gate, verdict, counts and every finding; in new-code mode also
+    `new_code`: the base, the changed lines' share and gate, the base's score, their findings."""
+    new_code = result.new_code
     return {"score": round(result.score, 2), "fail_under": result.fail_under, "passed": result.passed,
             "reasons": result.reasons, "paths": result.paths, "config": result.config,
             "vulture_min_confidence": result.vulture_confidence, "counts": result.counts(),
-            "findings": [{**asdict(finding), "message": finding.detail,
-                          "blocks": [list(block) for block in finding.blocks]}
-                         for finding in sorted(result.findings, key=_order)]}
+            "findings": _finding_records(result.findings),
+            "mode": "whole" if new_code is None else newcode.NEW_CODE,
+            "new_code": None if new_code is None else {
+                "base": new_code.base, "commit": new_code.commit, "percent": round(new_code.percent, 2),
+                "lines": new_code.lines, "fail_under": new_code.fail_under,
+                "base_score": None if new_code.base_score is None else round(new_code.base_score, 2),
+                "counts": category_counts(new_code.findings),
+                "findings": _finding_records(new_code.findings)}}
 
 
 def _lint_annotations(findings: Sequence[Finding], fail_on: frozenset[str] = frozenset()
@@ -385,11 +487,13 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def run_pylint(paths: Sequence[str], rcfile: Path) -> tuple[float, list[Finding]]:
-    """Run pylint; (score, findings). Raises MlopsCiError when it could not run or lint."""
+def _pylint(paths: Sequence[str], rcfile: Path, parseable: Path | None = None,
+            cwd: Path | None = None) -> tuple[float, list[Finding]]:
+    """Run pylint in `cwd`; (score, findings as pylint gives them). Raises MlopsCiError when it could
+    not run or lint."""
     require_module("pylint", "checks code quality")
-    completed = subprocess.run(pylint_command(paths, rcfile), capture_output=True, text=True,
-                               errors="replace", check=False)
+    completed = subprocess.run(pylint_command(paths, rcfile, parseable=parseable), capture_output=True,
+                               text=True, errors="replace", check=False, cwd=cwd)
     if completed.stderr.strip():
         sys.stderr.write(completed.stderr)
     if completed.returncode & PYLINT_USAGE:
@@ -401,6 +505,14 @@ def run_pylint(paths: Sequence[str], rcfile: Path) -> tuple[float, list[Finding]
                            f"{_last_line(completed.stderr or completed.stdout)}") from error
     if completed.returncode & PYLINT_FATAL and not any(item.category == "fatal" for item in findings):
         raise MlopsCiError(f"pylint stopped on a fatal error: {_last_line(completed.stderr)}")
+    return score, findings
+
+
+def run_pylint(paths: Sequence[str], rcfile: Path,
+               parseable: Path | None = None) -> tuple[float, list[Finding]]:
+    """Run pylint; (score, findings, duplicate code placed on its blocks). With `parseable`, the
+    messages are also written there for diff-quality."""
+    score, findings = _pylint(paths, rcfile, parseable)
     return score, resolve_duplicates(findings, paths)
 
 
@@ -414,8 +526,94 @@ def run_vulture(paths: Sequence[str], min_confidence: int) -> list[Finding]:
     return parse_vulture(completed.stdout)
 
 
+def base_score(commit: str, paths: Sequence[str], rcfile: Path) -> float | None:
+    """The ratchet's figure: the whole-code pylint score of `commit`, on the paths it has of these
+    (relative to the current folder) with the same config; None when it has none of them."""
+    here = Path.cwd().resolve()
+    relative = [os.path.relpath(Path(path).resolve(), here) for path in paths]
+    with newcode.base_checkout(commit) as tree:
+        present = [path for path in relative if not path.startswith("..") and (tree / path).exists()]
+        print(f"lint: pylint on {', '.join(present) or 'nothing'} at the base, {commit[:12]}", flush=True)
+        return _pylint(present, rcfile.resolve(), cwd=tree)[0] if present else None
+
+
+def on_changed_lines(findings: Iterable[Finding], quality: newcode.DiffReport,
+                     changed: dict[str, frozenset[int]]) -> tuple[Finding, ...]:
+    """The findings on the changed lines: the pylint messages diff-quality placed there (by file, line
+    and message id), duplicate code with a block there (diff-quality cannot place R0801) and vulture's
+    dead code there (diff-quality has no vulture driver)."""
+    placed = {(file, line, text.split(":", 1)[0]) for file, items in quality.messages.items()
+              for line, text in items}
+
+    def judged(finding: Finding) -> bool:
+        if finding.blocks:
+            return any(changed.get(file, frozenset()).intersection(range(start, end + 1))
+                       for file, start, end in finding.blocks)
+        if finding.tool == "vulture":
+            return finding.line in changed.get(finding.file, frozenset())
+        return (finding.file, finding.line, finding.code) in placed
+
+    return tuple(finding for finding in findings if judged(finding))
+
+
+def judge_new_code(gate: newcode.Settings, result: LintResult, parseable: Path, rcfile: Path) -> NewCodeLint:
+    """The new-code figures of `result`: diff-quality on pylint's parseable report, the findings on
+    the changed lines, and the base's whole-code score."""
+    assert gate.base is not None  # newcode.settings refuses new-code mode without one
+    commit = newcode.merge_base(gate.base)
+    quality = newcode.diff_report("diff_quality_tool", ["--violations=pylint", str(parseable)], commit)
+    findings = on_changed_lines(result.findings, quality, newcode.changed_lines(commit))
+    return NewCodeLint(gate.base, commit, quality.percent, quality.lines, gate.fail_under,
+                       base_score(commit, result.paths, rcfile), findings)
+
+
+def lint_code(paths: Sequence[str], rcfile: Path, confidence: int | None,
+              parseable: Path | None = None) -> tuple[float, list[Finding]] | None:
+    """pylint, then vulture (confidence None: not run): the score and every finding, files shown as
+    annotations need them; None when pylint could not lint a file (its fatal messages annotated)."""
+    score, findings = run_pylint(paths, rcfile, parseable)
+    findings = [replace_file(finding) for finding in findings]
+    fatal = [finding for finding in findings if finding.category == "fatal"]
+    for finding in fatal:
+        gha.report("error", f"pylint could not lint: {finding.text()}", file=finding.file,
+                   line=finding.line, title="pylint fatal")
+    if fatal:
+        return None
+    if confidence is not None:
+        findings += [replace_file(finding) for finding in run_vulture(paths, confidence)]
+    return score, findings
+
+
+def _publish(result: LintResult, fail_on: frozenset[str], report: str | None) -> None:
+    new_code = result.new_code
+    failing = fail_on | set(CATEGORIES) if new_code and new_code.percent < new_code.fail_under else fail_on
+    annotate(_lint_annotations(result.judged, failing), "findings")
+    if report:
+        report_path = Path(report)
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(json.dumps(lint_report(result), indent=2) + "\n", encoding="utf-8")
+    if gha.in_actions():
+        gha.append_summary(lint_summary(result))
+    gha.set_output("score", f"{result.score:.2f}")
+    counts = ", ".join(f"{count} {category}" for category, count in result.counts().items() if count)
+    verdict = "passed" if result.passed else "failed: " + "; ".join(result.reasons)
+    if new_code is None:
+        print(f"lint: pylint {result.score:.2f}/10 (gate {result.fail_under:g}); {counts or 'no findings'}; "
+              f"{verdict}")
+        return
+    base = "no base figure" if new_code.base_score is None else f"base {new_code.base_score:.2f}"
+    gha.set_output("base-score", "" if new_code.base_score is None else f"{new_code.base_score:.2f}")
+    gha.set_output("new-code-pylint", f"{new_code.percent:.2f}")
+    gha.set_output("new-code-findings", str(len(new_code.findings)))
+    print(f"lint: new code since {new_code.base}: {new_code.percent:.2f}% of {new_code.lines} changed "
+          f"line(s) free of pylint messages (gate {new_code.fail_under:g}%), {len(new_code.findings)} "
+          f"finding(s) on them; whole code pylint {result.score:.2f}/10 ({base}), {counts or 'no findings'}; "
+          f"{verdict}")
+
+
 def run_lint(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci lint`."""
+    gate = newcode.settings(args.mode, args.base, args.new_code_fail_under, args.config, "new_code_pylint")
     paths = list(dict.fromkeys(args.paths)) or default_paths()
     for path in paths:
         if not Path(path).exists():
@@ -423,31 +621,20 @@ def run_lint(args: argparse.Namespace) -> int:
     rcfile, origin = choose_rcfile(args.rcfile)
     config = f"{rcfile.name} (mlops-ci default)" if origin == "default" else f"{rcfile} ({origin})"
     print(f"lint: pylint on {', '.join(paths)} with {config}", flush=True)
-    score, findings = run_pylint(paths, rcfile)
-    findings = [replace_file(finding) for finding in findings]
-    fatal = [finding for finding in findings if finding.category == "fatal"]
-    if fatal:
-        for finding in fatal:
-            gha.report("error", f"pylint could not lint: {finding.text()}", file=finding.file,
-                       line=finding.line, title="pylint fatal")
-        return EXIT_USAGE
     confidence = None if args.no_vulture else args.vulture_min_confidence
-    if confidence is not None:
-        findings += [replace_file(finding) for finding in run_vulture(paths, confidence)]
-    result = LintResult(score, args.fail_under, findings, paths, config, confidence)
     fail_on = frozenset(item.strip() for item in args.fail_on.split(",") if item.strip())
-    result.reasons = lint_reasons(score, args.fail_under, findings, confidence, fail_on)
-    annotate(_lint_annotations(findings, fail_on), "findings")
-    if args.report:
-        report_path = Path(args.report)
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report_path.write_text(json.dumps(lint_report(result), indent=2) + "\n", encoding="utf-8")
-    if gha.in_actions():
-        gha.append_summary(lint_summary(result))
-    gha.set_output("score", f"{score:.2f}")
-    counts = ", ".join(f"{count} {category}" for category, count in result.counts().items() if count)
-    verdict = "passed" if result.passed else "failed: " + "; ".join(result.reasons)
-    print(f"lint: pylint {score:.2f}/10 (gate {args.fail_under:g}); {counts or 'no findings'}; {verdict}")
+    with tempfile.TemporaryDirectory(prefix="mlops-ci-lint-") as folder:
+        parseable = Path(folder) / "pylint.txt" if gate.new_code else None
+        linted = lint_code(paths, rcfile, confidence, parseable)
+        if linted is None:
+            return EXIT_USAGE
+        result = LintResult(linted[0], args.fail_under, linted[1], paths, config, confidence)
+        if parseable is None:
+            result.reasons = lint_reasons(result.score, args.fail_under, result.findings, confidence, fail_on)
+        else:
+            result.new_code = judge_new_code(gate, result, parseable, rcfile)
+            result.reasons = new_code_reasons(result.score, result.new_code, confidence, fail_on)
+    _publish(result, fail_on, args.report)
     return EXIT_OK if result.passed else EXIT_REFUSED
 
 
@@ -480,4 +667,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            f"(default {DEFAULT_FAIL_ON})")
     lint.add_argument("--no-vulture", action="store_true", help="skip the dead-code check")
     lint.add_argument("--report", metavar="FILE", help="write score, counts and findings as JSON")
+    add_mode_arguments(lint, "lowest share of the changed lines free of pylint messages, percent "
+                             "(default: quality.new_code.pylint of .github/mlops-ci.yml, else 100)")
     lint.set_defaults(handler=run_lint)

@@ -6,20 +6,29 @@ test   pytest with JUnit XML and coverage (pytest-cov), then the verdict from th
        2 pytest could not run (usage error, internal error, pytest-cov missing).
        Coverage is coverage.py's total: lines and, when measured, branches, like `coverage report`.
 
+       --mode new-code (or `quality: {mode: new-code}` in .github/mlops-ci.yml) judges the lines the
+       change makes since --base instead (the merge base of --base and HEAD): diff-cover's coverage
+       of them must reach --new-code-fail-under (default quality.new_code.coverage, 80), and the total
+       may not drop below the base commit's, tested alike in a checkout of it (the ratchet).
+       --cov-fail-under does not apply. Exit 1 names the lines not covered.
+
 Inside GitHub Actions every failing test is an annotation on its file and line (the first 50;
 GitHub itself shows 10 errors and 10 warnings per step, 50 per job), the job summary gets the
 verdict and tables (with the pylint score of --lint-report), and the step outputs passed, failed
-and coverage are set. JUnit and coverage XML are parsed with xml.etree: they come from our own
+and coverage are set (in new-code mode also base-coverage and new-code-coverage, and the changed
+lines no test runs are annotated). JUnit and coverage XML are parsed with xml.etree: they come from our own
 pytest run, not from users.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter, deque
 from collections.abc import Sequence
@@ -30,6 +39,7 @@ from typing import Any
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.core.text import md_escape, show
+from mlops_ci.quality import newcode
 from mlops_ci.quality.common import TABLE_ROWS, annotate, bounded, display_path, require_module
 
 DEFAULT_COV_FAIL_UNDER = 80.0
@@ -209,14 +219,37 @@ def read_lint_report(path: str) -> dict[str, Any] | None:
         return None
 
 
+@dataclass(frozen=True)
+class NewCodeCoverage(newcode.Figures):
+    """The new-code figures, the share being diff-cover's coverage of the changed lines it measures;
+    the changed lines no test ran by file, and the base's total coverage (None: the base's tests wrote
+    none)."""
+
+    uncovered: dict[str, tuple[int, ...]]
+    base_percent: float | None
+
+    @property
+    def passed(self) -> bool:
+        """True when the changed lines' coverage reaches its gate (compared at 2 decimals)."""
+        return round(self.percent, 2) >= self.fail_under
+
+    def uncovered_ranges(self) -> list[tuple[str, int, int]]:
+        """(file, first, last) of each run of consecutive uncovered changed lines."""
+        return [(file, group[0][1], group[-1][1])
+                for file, lines in sorted(self.uncovered.items())
+                for _, grouped in itertools.groupby(enumerate(lines), key=lambda item: item[1] - item[0])
+                for group in [list(grouped)]]
+
+
 @dataclass
 class PytestResult:
-    """What `mlops-ci test` found and decided."""
+    """What `mlops-ci test` found and decided; `new_code` is None in whole mode."""
 
     cases: list[TestCase]
     coverage: Coverage | None
     fail_under: float
     reasons: list[str] = field(default_factory=list)
+    new_code: NewCodeCoverage | None = None
 
     @property
     def counts(self) -> Counter[str]:
@@ -245,6 +278,23 @@ def pytest_reasons(cases: Sequence[TestCase], coverage: Coverage | None, fail_un
     return reasons
 
 
+def new_code_reasons(total: Coverage | None, new_code: NewCodeCoverage) -> list[str]:
+    """Why the new-code coverage gate says no: the changed lines' coverage under its gate (naming the
+    lines no test runs), or the total under the base's (both compared at 2 decimals)."""
+    reasons = []
+    if not new_code.passed:
+        where = ", ".join(f"{file}:{first}" + (f"-{last}" if last > first else "")
+                          for file, first, last in new_code.uncovered_ranges()[:5])
+        reasons.append(f"coverage of the {new_code.lines} changed line(s) is {new_code.percent:.2f}%, under "
+                       f"the gate {new_code.fail_under:g}%; not covered: {where}")
+    if (total is not None and new_code.base_percent is not None
+            and round(total.percent, 2) < round(new_code.base_percent, 2)):
+        reasons.append(f"total coverage {total.percent:.2f}% dropped below the base's "
+                       f"{new_code.base_percent:.2f}% ({new_code.base} at {new_code.commit[:12]}): "
+                       "the ratchet")
+    return reasons
+
+
 def _failing_table(failing: Sequence[TestCase]) -> list[str]:
     if not failing:
         return []
@@ -266,6 +316,16 @@ def _slowest_table(cases: Sequence[TestCase]) -> list[str]:
             + [f"| {md_escape(case.test_id)} | {case.time:.2f} |" for case in slowest[:SLOWEST]])
 
 
+def _uncovered_table(new_code: NewCodeCoverage | None) -> list[str]:
+    ranges = new_code.uncovered_ranges() if new_code else []
+    if not ranges:
+        return []
+    return (["", f"#### Changed lines no test runs ({min(len(ranges), TABLE_ROWS)} of {len(ranges)})", "",
+             "| file | lines |", "| --- | --- |"]
+            + [f"| {md_escape(file)} | {first}" + (f"-{last}" if last > first else "") + " |"
+               for file, first, last in ranges[:TABLE_ROWS]])
+
+
 def _least_covered_table(coverage: Coverage | None) -> list[str]:
     least = sorted((item for item in coverage.files if item[1] < 100.0),
                    key=lambda item: item[1]) if coverage else []
@@ -278,19 +338,30 @@ def _least_covered_table(coverage: Coverage | None) -> list[str]:
 def pytest_summary(result: PytestResult, lint: dict[str, Any] | None = None) -> str:
     """The job summary: verdict, counts, coverage vs gate, pylint score, failing and slowest tests,
     least covered files."""
-    counts, gate = result.counts, f"(gate {result.fail_under:g}%)"
+    counts, gate, new_code = result.counts, f"(gate {result.fail_under:g}%)", result.new_code
     icon = "❌" if result.reasons else "✅"
-    lines = [f"### test: {icon} {counts['passed']} passed, {counts['failed']} failed, "
-             f"{counts['error']} errors, coverage {result.coverage_text} {gate}", ""]
+    tests = f"{icon} {counts['passed']} passed, {counts['failed']} failed, {counts['error']} errors"
+    if new_code is None:
+        lines = [f"### test: {tests}, coverage {result.coverage_text} {gate}", ""]
+    else:
+        base = "no base figure" if new_code.base_percent is None else f"base {new_code.base_percent:.2f}%"
+        gate = f"({base})"
+        lines = [f"### test, new code since {md_escape(new_code.base)}: {tests}, {new_code.percent:.2f}% of "
+                 f"{new_code.lines} changed line(s) covered (gate {new_code.fail_under:g}%); total coverage "
+                 f"{result.coverage_text} {gate}", ""]
     lines += [f"- {md_escape(reason)}" for reason in result.reasons] + ([""] if result.reasons else [])
     header = ["passed", "failed", "errors", "skipped", "coverage"]
     row = [str(counts["passed"]), str(counts["failed"]), str(counts["error"]), str(counts["skipped"]),
            f"{result.coverage_text} {gate}"]
+    if new_code is not None:
+        header.append("changed lines covered")
+        row.append(f"{new_code.percent:.2f}% of {new_code.lines} (gate {new_code.fail_under:g}%) "
+                   f"{'✅' if new_code.passed else '❌'}")
     if lint is not None:
         header.append("pylint")
         row.append(f"{lint['score']:.2f}/10 (gate {lint['fail_under']:g}) {'✅' if lint['passed'] else '❌'}")
     lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header), "| " + " | ".join(row) + " |"]
-    lines += _failing_table(result.failing) + _slowest_table(result.cases)
+    lines += _failing_table(result.failing) + _uncovered_table(new_code) + _slowest_table(result.cases)
     lines += _least_covered_table(result.coverage)
     return "\n".join(lines) + "\n"
 
@@ -339,6 +410,12 @@ def _report_pytest(result: PytestResult, lint: dict[str, Any] | None) -> None:
         title = f"test {'failed' if case.outcome == 'failed' else 'error'}: {case.test_id}"
         items.append(("error", case.message or case.outcome, file, line, title))
     annotate(items, "failing tests")
+    new_code = result.new_code
+    if new_code is not None:
+        level = "warning" if new_code.passed else "error"
+        annotate([(level, "changed line(s) no test runs" if last > first else "changed line no test runs",
+                   file, first, "not covered") for file, first, last in new_code.uncovered_ranges()],
+                 "uncovered changed lines")
     for reason in result.reasons:
         if not reason.endswith("errored"):  # the failing tests have their own annotations
             gha.report("error", reason, title="test gate")
@@ -349,23 +426,66 @@ def _report_pytest(result: PytestResult, lint: dict[str, Any] | None) -> None:
     gha.set_output("failed", str(counts["failed"] + counts["error"]))
     gha.set_output("coverage", "" if result.coverage is None else f"{result.coverage.percent:.2f}")
     verdict = "passed" if not result.reasons else "failed: " + "; ".join(result.reasons)
-    print(f"test: {counts['passed']} passed, {counts['failed']} failed, {counts['error']} errors, "
-          f"{counts['skipped']} skipped; coverage {result.coverage_text} (gate {result.fail_under:g}%); "
-          f"{verdict}")
+    tests = (f"test: {counts['passed']} passed, {counts['failed']} failed, {counts['error']} errors, "
+             f"{counts['skipped']} skipped")
+    if new_code is None:
+        print(f"{tests}; coverage {result.coverage_text} (gate {result.fail_under:g}%); {verdict}")
+        return
+    base = "" if new_code.base_percent is None else f"{new_code.base_percent:.2f}"
+    gha.set_output("base-coverage", base)
+    gha.set_output("new-code-coverage", f"{new_code.percent:.2f}")
+    print(f"{tests}; new code since {new_code.base}: {new_code.percent:.2f}% of {new_code.lines} changed "
+          f"line(s) covered (gate {new_code.fail_under:g}%); total coverage {result.coverage_text} "
+          f"(base {base + '%' if base else 'not measured'}); {verdict}")
+
+
+def base_coverage(commit: str, cov: Sequence[str], pytest_args: Sequence[str]) -> float | None:
+    """The ratchet's figure: the total coverage of `commit`'s tests, run alike in a checkout of it;
+    None (with a warning) when they wrote no coverage report."""
+    with (newcode.base_checkout(commit) as tree,
+          tempfile.TemporaryDirectory(prefix="mlops-ci-test-") as folder):
+        junit, coverage_xml = Path(folder) / "junit.xml", Path(folder) / "coverage.xml"
+        print(f"test: the same pytest at the base, {commit[:12]}", flush=True)
+        completed = subprocess.run(pytest_command(cov, str(junit), str(coverage_xml), pytest_args), cwd=tree,
+                                   capture_output=True, text=True, errors="replace", check=False)
+        if not coverage_xml.is_file():
+            lines = [line for line in completed.stdout.splitlines() if line.strip()]
+            gha.report("warning", f"the base's tests ({commit[:12]}) wrote no coverage (pytest exit "
+                                  f"{completed.returncode}: {lines[-1] if lines else 'no output'}): "
+                                  "no coverage ratchet", title="test gate")
+            return None
+        return parse_coverage(coverage_xml).percent
+
+
+def judge_new_code(gate: newcode.Settings, coverage_xml: Path, cov: Sequence[str],
+                   pytest_args: Sequence[str]) -> NewCodeCoverage:
+    """The new-code figures: diff-cover on this run's coverage XML, and the base's total coverage."""
+    assert gate.base is not None  # newcode.settings refuses new-code mode without one
+    commit = newcode.merge_base(gate.base)
+    report = newcode.diff_report("diff_cover_tool", [str(coverage_xml)], commit)
+    return NewCodeCoverage(gate.base, commit, report.percent, report.lines, gate.fail_under, report.failing,
+                           base_coverage(commit, cov, pytest_args))
 
 
 def run_test(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci test`."""
+    gate = newcode.settings(args.mode, args.base, args.new_code_fail_under, args.config,
+                            "new_code_coverage")
     require_module("pytest", "runs the tests")
     require_module("pytest_cov", "measures coverage")
     junit, coverage_xml = Path(args.junit_xml), Path(args.coverage_xml)
     for path in (junit, coverage_xml):  # results of an earlier run must not stand in for this one
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
-    command = pytest_command(args.cov or default_cov(), str(junit), str(coverage_xml), args.pytest_args)
+    cov = args.cov or default_cov()
+    command = pytest_command(cov, str(junit), str(coverage_xml), args.pytest_args)
     print(f"test: {' '.join(command[1:])}", flush=True)
     code, tail = _run_streamed(command)
-    result = evaluate_pytest(code, tail, junit, coverage_xml, args.cov_fail_under)
+    # New-code mode: the changed lines' gate and the ratchet replace the total's gate.
+    result = evaluate_pytest(code, tail, junit, coverage_xml, 0.0 if gate.new_code else args.cov_fail_under)
+    if gate.new_code and result.coverage is not None:
+        result.new_code = judge_new_code(gate, coverage_xml, cov, args.pytest_args)
+        result.reasons += new_code_reasons(result.coverage, result.new_code)
     _report_pytest(result, read_lint_report(args.lint_report) if args.lint_report else None)
     return EXIT_REFUSED if result.reasons else EXIT_OK
 
@@ -388,6 +508,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help=f"coverage XML to write (default {DEFAULT_COVERAGE_XML})")
     test.add_argument("--lint-report", metavar="FILE",
                       help="the JSON of `mlops-ci lint --report`: its score goes into the summary")
+    newcode.add_mode_arguments(test, "lowest coverage of the changed lines, percent (default: "
+                                     "quality.new_code.coverage of .github/mlops-ci.yml, else 80)")
     test.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS",
                       help="passed to pytest after `--` (test paths, -k, -m ...)")
     test.set_defaults(handler=run_test)

@@ -13,7 +13,7 @@ import pytest
 from mlops_ci import config
 from mlops_ci.cli import main
 from mlops_ci.config import sections, yamlfile
-from mlops_ci.config.sections import ModelConfig, PromotionConfig, ReportConfig
+from mlops_ci.config.sections import ModelConfig, PromotionConfig, QualityConfig, ReportConfig
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.markers import BODY_LIMIT
 from mlops_ci.project import config_doc
@@ -22,7 +22,7 @@ from mlops_ci.training import naming, promote
 from testing.project import commit_change, init_git_flow_repo
 
 ROOT = Path(__file__).resolve().parents[3]
-ALLOWED_SECTIONS = "data_check, drift, model, naming, policy, promotion, report"
+ALLOWED_SECTIONS = "data_check, drift, model, naming, policy, promotion, quality, report"
 
 
 # Each test in an empty folder (no .github/mlops-ci.yml), outside Actions.
@@ -404,4 +404,23 @@ def test_the_model_section_is_read_with_its_defaults():
      "c.yml:1: model.loader: 'src.model' does not match"),
 ])
 def test_a_model_section_that_cannot_load_a_model_is_refused(text, message):
+    assert str(parse_error(text)).startswith(message)
+
+
+# --- quality -------------------------------------------------------------------------------------
+
+def test_the_quality_section_defaults_to_whole_mode_and_reads_the_new_code_thresholds():
+    assert config.parse("policy: {}\n", "c.yml").quality == QualityConfig(mode="whole", new_code_coverage=80.0,
+                                                                           new_code_pylint=100.0)
+    loaded = config.parse("quality:\n  mode: new-code\n  new_code: {coverage: 90, pylint: 95.5}\n", "c.yml")
+    assert loaded.quality == QualityConfig(mode="new-code", new_code_coverage=90.0, new_code_pylint=95.5)
+    assert config.parse("quality:\n  mode: new-code\n", "c.yml").quality.new_code_coverage == 80.0
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("quality:\n  mode: diff\n", "c.yml:2: quality.mode: 'diff' is not one of ['whole', 'new-code']"),
+    ("quality:\n  new_code:\n    coverage: 120\n", "c.yml:3: quality.new_code.coverage: 120 is greater than"),
+    ("quality:\n  new_code:\n    lines: 3\n", "c.yml:3: quality.new_code.lines: unknown key (allowed: coverage, pylint)"),
+])
+def test_a_quality_section_names_the_bad_key_and_its_line(text, message):
     assert str(parse_error(text)).startswith(message)
