@@ -97,6 +97,27 @@ def test_lint_test_and_coverage_problems_each_name_their_file_and_line(project, 
     assert any("coverage" in error and "under the gate 80%" in error for error in errors), errors
 
 
+# Code a team had before mlops-ci: no docstrings, two-space indent, an unused import, untested.
+LEGACY = "import os\ndef f(x):\n  return x\ndef g(y):\n    z = y * 2\n    if z > 10:\n        return z\n    return -z\n"
+
+
+def test_new_code_mode_judges_the_change_not_the_history(project, tmp_path):
+    """An existing codebase under the gates (`quality: {mode: new-code}` on the base branch): its
+    legacy code fails the whole-code gates, yet a PR adding clean, tested code passes, and the
+    summary gives the changed lines' figures beside the base's."""
+    config = project / ".github" / "mlops-ci.yml"
+    commit_change(project, "develop", ".github/mlops-ci.yml",
+                  config.read_text(encoding="utf-8") + "quality:\n  mode: new-code\n", "new-code gates")
+    commit_change(project, "develop", "src/legacy.py", LEGACY, "the team's old code")
+    change(project, "src/sums.py", '"""Sums."""\n\n\ndef add(x, y):\n    """x plus y."""\n    return x + y\n')
+    change(project, "tests/test_sums.py", '"""Sums."""\nfrom src.sums import add\n\n\ndef test_add():\n'
+                                          '    """Adds."""\n    assert add(2, 3) == 5\n')
+    code, job = lint_test(project, tmp_path / "out")
+    assert (code, job["result"]) == (0, "success"), job["errors"]
+    assert "### lint, new code since origin/develop" in job["summary"], job["summary"]
+    assert "### test, new code since origin/develop" in job["summary"], job["summary"]
+
+
 def test_unpinned_dependency_fails_before_anything_is_installed(project, tmp_path):
     change(project, "requirements.txt", (project / "requirements.txt").read_text() + "requests\n")
     code, job = lint_test(project, tmp_path / "out")
