@@ -68,7 +68,7 @@ def _load_torchscript(path: Path) -> Any:
 
 
 def _load_xgboost(path: Path) -> Any:
-    import xgboost  # pylint: disable=import-outside-toplevel
+    import xgboost  # pylint: disable=import-outside-toplevel,import-error  # optional: only when installed
     booster = xgboost.Booster()
     booster.load_model(str(path))
     return booster
@@ -91,7 +91,8 @@ def load(model: ModelConfig, project: Path) -> Any:
         raise MlopsCiError(f"model.path: {model.path} does not exist: the pipeline did not write it")
     package = PACKAGES.get(model.flavor)
     if package and importlib.util.find_spec(package) is None:
-        raise MlopsCiError(f"model.flavor: {model.flavor} needs the package {package}, which is not installed")
+        raise MlopsCiError(f"model.flavor: {model.flavor} needs the package {package}, "
+                           "which is not installed")
     loading = project_function(model.loader, project) if model.loader else LOADERS[model.flavor]
     try:
         return loading(path)
@@ -120,10 +121,10 @@ def _log_pytorch(loaded: Any, _model: ModelConfig, _project: Path, requirements:
 
 
 def _log_named(flavor: str) -> Callable[..., Any]:
-    def log(loaded: Any, _model: ModelConfig, _project: Path, requirements: Any) -> Any:
+    def log_flavor(loaded: Any, _model: ModelConfig, _project: Path, requirements: Any) -> Any:
         return importlib.import_module(f"mlflow.{flavor}").log_model(loaded, name="model",
                                                                      pip_requirements=requirements)
-    return log
+    return log_flavor
 
 
 def _log_pyfunc(_loaded: Any, model: ModelConfig, project: Path, requirements: Any) -> Any:
@@ -139,12 +140,6 @@ def _log_pyfunc(_loaded: Any, model: ModelConfig, project: Path, requirements: A
 LOGGERS: dict[str, Callable[..., Any]] = {
     "sklearn": _log_sklearn, "pytorch": _log_pytorch, "onnx": _log_named("onnx"),
     "xgboost": _log_named("xgboost"), "lightgbm": _log_named("lightgbm"), "pyfunc": _log_pyfunc}
-
-
-def default_requirements(flavor: str) -> list[str]:
-    """MLflow's default pip requirements of a flavor (pinned to what is installed here)."""
-    module = importlib.import_module(f"mlflow.{flavor}")
-    return list(module.get_default_pip_requirements())
 
 
 def default_requirements(flavor: str) -> list[str]:

@@ -14,7 +14,7 @@ import cloudpickle
 import mlflow.pyfunc
 
 
-class ProjectModel(mlflow.pyfunc.PythonModel):
+class ProjectModel(mlflow.pyfunc.PythonModel):  # pylint: disable=abstract-method  # no streaming predict
     """A model that the project's `module:function` loads from the file logged as artifact `model`."""
 
     def __init__(self, loader: str) -> None:

@@ -23,14 +23,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.core.proc import dvc
 from mlops_ci.clients.mlflow import NotFound, Registry
 from mlops_ci.registry.tags import COMMIT_TAG, PR_TAG, pr_tag, version_tags
 from mlops_ci.training.fingerprint import pipeline_fingerprint
+from mlops_ci.training.pipeline import declared
 
 # Bounded MLflow client retries for the track command when the caller set none (the client's own
 # defaults take about four minutes to give up on a dead server).
@@ -107,8 +106,8 @@ def checked_result(text: str, registering: bool) -> dict[str, Any]:
     try:
         result = json.loads(text)
     except json.JSONDecodeError as error:
-        raise MlopsCiError(f"the track command's result is not JSON ({error}): it must be {RESULT_CONTRACT}") \
-            from error
+        raise MlopsCiError(f"the track command's result is not JSON ({error}): "
+                           f"it must be {RESULT_CONTRACT}") from error
     if not isinstance(result, dict) or not isinstance(result.get("run_id"), str) or not result["run_id"]:
         raise MlopsCiError(f"the track command's result names no run_id: it must be {RESULT_CONTRACT}")
     name, version = result.get("model_name"), result.get("model_version")
@@ -120,7 +119,8 @@ def checked_result(text: str, registering: bool) -> dict[str, Any]:
             registry.run_experiment(result["run_id"])
             found = registry.version(str(name), str(version)) if name and version else None
         except NotFound as missing:
-            raise MlopsCiError(f"the track command's result names what MLflow does not have: {missing.message}",
+            raise MlopsCiError("the track command's result names what MLflow does not have: "
+                               f"{missing.message}",
                                where=registry.uri) from missing
     if found is not None and found.run_id != result["run_id"]:
         raise MlopsCiError(f"the track command's result names {name} version {version}, registered from run "
@@ -140,12 +140,8 @@ def keep_version(result: dict[str, Any], tags: dict[str, str], outputs: Path | N
 
 def export_outputs(repo: Path, destination: Path) -> list[str]:
     """Copy the pipeline's metrics and plots files (as dvc.yaml declares them) for the report job."""
-    document = yaml.safe_load((repo / "dvc.yaml").read_text(encoding="utf-8")) or {}
-    paths: set[str] = {"dvc.lock"}
-    for stage in (document.get("stages") or {}).values():
-        for kind in ("metrics", "plots"):
-            for entry in stage.get(kind) or []:
-                paths.add(next(iter(entry)) if isinstance(entry, dict) else str(entry))
+    pipeline = declared(repo)
+    paths = {"dvc.lock", *pipeline.metrics, *pipeline.plots}
     copied = []
     for path in sorted(paths):
         source = repo / path

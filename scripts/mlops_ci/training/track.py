@@ -26,7 +26,6 @@ import argparse
 import csv
 import json
 import os
-import re
 import time
 import tomllib
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.requirements import Requirement
 
 from mlops_ci.clients.mlflow import bounded_mlflow_retries
 from mlops_ci.config import load as load_config
@@ -77,7 +77,8 @@ def params_of(repo: Path, files: list[str]) -> dict[str, Any]:
         if not (repo / name).is_file():
             raise MlopsCiError("no such params file, though a stage of dvc.yaml reads it", where=name)
         prefix = "" if name == DEFAULT_PARAMS_FILE else f"{name}:"
-        found.update({f"{prefix}{key}": value for key, value in flatten(read_tree(repo / name) or {}).items()})
+        tree = read_tree(repo / name) or {}
+        found.update({f"{prefix}{key}": value for key, value in flatten(tree).items()})
     return found
 
 
@@ -162,7 +163,7 @@ def serving_requirements(repo: Path, model: ModelConfig) -> list[str] | str:
             requirement = line.split("#")[0].strip()
             if "==" in requirement:
                 pins[requirement.split("==")[0].strip().lower()] = requirement
-    return [pins.get(re.split(r"[=<>!~\[; ]", default, maxsplit=1)[0].lower(), default) for default in defaults]
+    return [pins.get(Requirement(default).name.lower(), default) for default in defaults]
 
 
 def checked_model(repo: Path, model: ModelConfig, pipeline: Declared) -> Any:
@@ -173,7 +174,7 @@ def checked_model(repo: Path, model: ModelConfig, pipeline: Declared) -> Any:
     return flavors.load(model, repo)
 
 
-def log_run(repo: Path, model: ModelConfig, *, experiment: str, name: str, register: bool,
+def log_run(repo: Path, model: ModelConfig, *, experiment: str, name: str, registering: bool,
             environ: Mapping[str, str], predictions: str) -> TrackResult:
     """One MLflow run of the project's results with the model; the model registered unless not."""
     import mlflow  # pylint: disable=import-outside-toplevel  # ~2 s import, only where it logs
@@ -186,9 +187,9 @@ def log_run(repo: Path, model: ModelConfig, *, experiment: str, name: str, regis
     tags = lineage_tags(repo, environ)
     now = int(time.time() * 1000)
     mlflow.set_experiment(experiment)
-    with mlflow.start_run(tags=tags) as run:
+    with mlflow.start_run(tags=tags) as active:
         mlflow.MlflowClient().log_batch(
-            run.info.run_id, params=[Param(key, str(value)) for key, value in params.items()],
+            active.info.run_id, params=[Param(key, str(value)) for key, value in params.items()],
             metrics=[Metric(key, value, stamp or now, step) for key, value, stamp, step in points])
         for path in artifacts_of(repo, pipeline, model, predictions):
             parent = str(Path(path).parent) if Path(path).parent != Path(".") else None
@@ -197,8 +198,8 @@ def log_run(repo: Path, model: ModelConfig, *, experiment: str, name: str, regis
             else:
                 mlflow.log_artifact(str(repo / path), artifact_path=parent)
         info = flavors.log(loaded, model, repo, serving_requirements(repo, model))
-    version = mlflow.register_model(info.model_uri, name, tags=tags).version if register else None
-    return TrackResult(run.info.run_id, name, None if version is None else str(version))
+    version = mlflow.register_model(info.model_uri, name, tags=tags).version if registering else None
+    return TrackResult(active.info.run_id, name, None if version is None else str(version))
 
 
 def track(repo: Path, config_option: str | None, environ: Mapping[str, str]) -> TrackResult | None:
@@ -216,7 +217,7 @@ def track(repo: Path, config_option: str | None, environ: Mapping[str, str]) -> 
         with bounded_mlflow_retries():
             return log_run(repo, model, experiment=environ.get("MLOPS_CI_EXPERIMENT") or model.experiment
                            or model.name, name=environ.get("MLOPS_CI_MODEL_NAME") or model.name,
-                           register=environ.get("MLOPS_CI_REGISTER", "true").lower() != "false",
+                           registering=environ.get("MLOPS_CI_REGISTER", "true").lower() != "false",
                            environ=environ, predictions=config.promotion.predictions or DEFAULT_PREDICTIONS)
     except MlopsCiError as error:
         if error.where is None and error.message.startswith("model."):

@@ -10,6 +10,7 @@ import yaml
 
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.local import refs
+from testing.local import CML_WORKFLOWS
 
 WORKFLOW = textwrap.dedent("""\
     on: pull_request
@@ -53,17 +54,7 @@ def test_unknown_third_party_action_is_refused_up_front(tmp_path):
         refs.local_repository_map([workflow], tmp_path, "mlops-ci")
 
 
-CML = textwrap.dedent("""\
-    on: pull_request
-    jobs:
-      report:
-        runs-on: ubuntu-latest
-        steps:
-          - uses: actions/checkout@v4
-          - uses: iterative/setup-cml@v2
-          - uses: iterative/setup-dvc@v1
-          - uses: peter-evans/create-or-update-comment@v4
-""")
+CML = CML_WORKFLOWS["cml.yml"]   # a team's CML workflow: setup-cml, setup-dvc, a comment action
 DVC_ONLY = "on: pull_request\njobs: {a: {steps: [{uses: iterative/setup-dvc@v1}, {run: dvc --version}]}}\n"
 OURS = "on: pull_request\njobs: {train: {uses: acme/mlops-ci/.github/workflows/train.yml@v1}}\n"
 
