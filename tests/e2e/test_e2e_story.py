@@ -129,6 +129,8 @@ def test_the_whole_story_on_a_scaffolded_project_with_its_own_model(tmp_path, mo
     for name in ("accuracy", "f1_macro", "fit_time_seconds", "n_trees"):  # eval/metrics.json, eval/timing.json
         assert name.replace("_", "\\_") in comment.body, name  # Markdown-escaped in the table
     assert "`train.forest.n_estimators` | `30` | `60`" in comment.body
+    # The lint-test job's figures, passed on by the caller template (code-quality input).
+    assert "### Code quality" in comment.body and "| pylint score, whole code (/10) |" in comment.body
     [trained] = story.registry().search_model_versions(f"name = '{NAME}'")
     assert trained.tags["mlops_ci.pr"] == "1"
 

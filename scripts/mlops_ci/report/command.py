@@ -3,6 +3,7 @@
     mlops-ci report --base develop [--repo DIR] [--out report.md] [--json report.json]
                     [--model NAME [--alias champion] [--model-version V]] [--run-id ID]
                     [--run-url URL] [--artifacts-url URL] [--experiments DIR] [--config FILE]
+                    [--code-quality JSON]
 
 Reads the DVC project in --repo (default: the current directory) through DVC's JSON output, the
 documented interface of `dvc metrics diff BASE --all`, `dvc params diff BASE` and `dvc plots diff BASE`
@@ -17,7 +18,9 @@ verdict against the base and against the champion, the metrics table (direction-
 params that changed, the data that changed per DVC-tracked path, plots that render in a GitHub
 comment (Mermaid line charts for curves, tables for confusion matrices and per-class scores; the
 images themselves are linked through --artifacts-url), the PR's parallel experiments side by side
-with its own training (--experiments DIR), links, and the commit. --json FILE writes the
+with its own training (--experiments DIR), the code's figures from the lint-test job
+(--code-quality: its outputs as JSON; whole-code pylint score and coverage against the base's, and
+the changed lines' figures in new-code mode), links, and the commit. --json FILE writes the
 same content machine-readable. The comment is kept under GitHub's 65,536-character limit by
 leaving out whole blocks, least important first: plot point detail, charts, per-class tables, data
 file lists, the experiment table, params, unchanged metrics; the verdict and the metrics table always stay.
@@ -61,9 +64,9 @@ from mlops_ci.report.data import BASE, CHANGE_KINDS, NEW, parse_data_diff
 from mlops_ci.report.dvc import parse_metrics_diff, parse_params_diff, parse_plots_diff
 from mlops_ci.report.markdown import verdict_text
 from mlops_ci.report.records import (BETTER, NOT_APPLICABLE, WORSE, Champion, ClassTable, ConfusionPlot,
-                                     CurvePlot, ImagePlot, Plot, Report, Verdict)
+                                     CodeQuality, CurvePlot, ImagePlot, Plot, Report, Verdict)
 from mlops_ci.report.render import render
-from mlops_ci.report.sources import check_repo, collect_dvc, fetch_mlflow, mlflow_links
+from mlops_ci.report.sources import check_repo, code_quality, collect_dvc, fetch_mlflow, mlflow_links
 from mlops_ci.training.experiments import Experiment, load_experiments
 
 # --- the report ---------------------------------------------------------------------------------
@@ -72,7 +75,7 @@ def build_report(  # pylint: disable=too-many-arguments
         base: str, dvc: Mapping[str, Any], *, config: ReportConfig = ReportConfig(),
         champion: Champion = Champion(NOT_APPLICABLE), links: Mapping[str, str | None] | None = None,
         warnings: tuple[str, ...] = (), commit: str | None = None, base_commit: str | None = None,
-        experiments: tuple[Experiment, ...] = ()) -> Report:
+        experiments: tuple[Experiment, ...] = (), quality: CodeQuality = CodeQuality()) -> Report:
     """The report from the four DVC JSON outputs (`dvc["metrics"|"params"|"data"|"plots"]`) and the
     outputs recorded at both revisions (`dvc["outs"]`, {BASE: ..., NEW: ...} of parse_tracked)."""
     metrics, vs_base, vs_champion = compare(parse_metrics_diff(dvc.get("metrics") or {}), champion, config)
@@ -82,7 +85,7 @@ def build_report(  # pylint: disable=too-many-arguments
                   data=tuple(parse_data_diff(dvc.get("data") or {}, dvc.get("outs"))),
                   plots=tuple(with_directions(plots, config)), links=dict(links or {}),
                   warnings=(*warnings, *plot_notes), commit=commit, base_commit=base_commit,
-                  experiments=experiments)
+                  experiments=experiments, code_quality=quality)
 
 
 # --- JSON ---------------------------------------------------------------------------------------
@@ -143,6 +146,7 @@ def to_json(report: Report) -> dict[str, Any]:
                      "metrics": dict(champion.metrics),
                      "message": champion.message or None},
         "experiments": [item.to_json() for item in report.experiments],
+        "code_quality": vars(report.code_quality),
         "links": dict(report.links),
         "warnings": list(report.warnings),
         "base": {"rev": report.base, "commit": report.base_commit},
@@ -165,6 +169,7 @@ def _write(path: str, text: str) -> None:
 def run_report(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci report`."""
     repo = Path(args.repo)
+    quality = code_quality(args.code_quality)
     config = load_config(args.config, repo=repo).report
     commit, base_commit = check_repo(repo, args.base)
     outputs, warnings = collect_dvc(repo, args.base)
@@ -179,7 +184,7 @@ def run_report(args: argparse.Namespace) -> int:
                           warnings=(*warnings, *mlflow_warnings),
                           commit=commit, base_commit=base_commit,
                           experiments=load_experiments(Path(args.experiments)) if args.experiments
-                          else ())
+                          else (), quality=quality)
     for warning in report.warnings:
         gha.report("warning", warning, title="mlops-ci report")
     markdown, _ = render(report)
@@ -216,4 +221,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--experiments", metavar="DIR",
                         help="the PR's parallel experiment results (`mlops-ci train experiment`)")
     parser.add_argument("--config", metavar="FILE", help="config file (default: DIR/.github/mlops-ci.yml)")
+    parser.add_argument("--code-quality", metavar="JSON",
+                        help="the lint-test workflow's outputs as a JSON object (the Code quality section)")
     parser.set_defaults(handler=run_report)

@@ -13,7 +13,7 @@ from typing import Any
 from mlops_ci.core.text import md_escape
 from mlops_ci.registry.metric_names import INFO, LOWER, configured_direction
 from mlops_ci.report.data import DataGroup
-from mlops_ci.report.records import MetricRow, Report, Verdict
+from mlops_ci.report.records import BETTER, SAME, WORSE, MetricRow, Report, Verdict
 
 MAX_DATA_GROUPS = 50
 MAX_WARNINGS = 10
@@ -223,6 +223,32 @@ def params_block(report: Report, *, full: bool = True) -> str:
              _param_value(row.new)] for row in report.params]
     parts.append(md_table(header, align, rows))
     return "\n".join(parts) + "\n"
+
+
+def _ratchet_cell(base: float | None, new: float | None) -> str:
+    """The change against the base's whole-code figure: higher is better, the ratchet holds at equal.
+    No base figure (whole-code mode measures only the PR) is no change to show, not a new one."""
+    if base is None or new is None:
+        return "—"
+    delta = round(new - base, 12)
+    return change_cell(base, new, delta, BETTER if delta > 0 else WORSE if delta < 0 else SAME, 2)
+
+
+def quality_block(report: Report) -> str:
+    """The lint-test job's figures: whole-code pylint score and coverage against the base's (the
+    ratchet, new-code mode), and the changed lines' figures (new-code mode)."""
+    quality = report.code_quality
+    if not quality.measured:
+        return ""
+    whole = (("pylint score, whole code (/10)", quality.pylint_score, quality.base_pylint_score),
+             ("coverage, whole code (%)", quality.coverage, quality.base_coverage))
+    rows = [[label, number(new, 2), number(base, 2), _ratchet_cell(base, new)] for label, new, base in whole]
+    if quality.new_code_pylint is not None or quality.new_code_coverage is not None:
+        rows += [["changed lines free of pylint messages (%)", number(quality.new_code_pylint, 2), "—", "—"],
+                 ["changed lines covered (%)", number(quality.new_code_coverage, 2), "—", "—"]]
+    table = md_table(["Code", "This PR", f"Base {code(report.base)}", "Change"],
+                     [":---", "---:", "---:", "---:"], rows)
+    return f"### Code quality\n\n{table}\n"
 
 
 def _experiment_columns(report: Report) -> list[tuple[str, str]]:

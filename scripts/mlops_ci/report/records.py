@@ -173,6 +173,25 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class CodeQuality:
+    """The lint-test job's figures (its workflow outputs), None where that job did not measure one:
+    whole-code pylint score and coverage of this PR and of its base (the ratchet's floor, new-code
+    mode only), and the changed lines' figures (new-code mode only)."""
+
+    pylint_score: float | None = None
+    coverage: float | None = None
+    base_pylint_score: float | None = None
+    base_coverage: float | None = None
+    new_code_pylint: float | None = None
+    new_code_coverage: float | None = None
+
+    @property
+    def measured(self) -> bool:
+        """Whether any figure is there (the report shows the section only then)."""
+        return any(value is not None for value in vars(self).values())
+
+
+@dataclass(frozen=True)
 class Report:  # pylint: disable=too-many-instance-attributes
     """Everything the Markdown and the JSON are made of."""
 
@@ -190,3 +209,4 @@ class Report:  # pylint: disable=too-many-instance-attributes
     commit: str | None = None
     base_commit: str | None = None
     experiments: tuple[Experiment, ...] = ()
+    code_quality: CodeQuality = CodeQuality()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from mlops_ci import __version__
 from mlops_ci.core.markers import BODY_LIMIT, COMMENT_LIMIT
-from mlops_ci.report.markdown import (code, data_block, experiments_block, metrics_block, params_block, size,
-                                      verdict_block, warnings_block)
+from mlops_ci.report.markdown import (code, data_block, experiments_block, metrics_block, params_block,
+                                      quality_block, size, verdict_block, warnings_block)
 from mlops_ci.report.plots import class_table_levels, confusion_levels, curve_levels, images_block
 from mlops_ci.report.records import Report
 
@@ -89,6 +89,7 @@ def blocks(report: Report) -> tuple[list[Block], list[Block]]:
     head = [Block((verdict_block(report),)), Block((warnings_block(report.warnings),)),
             Block((metrics_block(report), metrics_block(report, changed_only=True)), (UNCHANGED,)),
             Block((params_block(report), params_block(report, full=False)), (PARAMS,)),
+            Block((quality_block(report),)),
             Block((experiments_block(report), experiments_block(report, full=False)), (EXPERIMENTS,)),
             Block((data_block(report), data_block(report, with_files=False)), (FILE_LISTS,)),
             *plot_blocks(report)]

@@ -4,6 +4,7 @@ where the MLflow UI shows them."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -15,7 +16,35 @@ from mlops_ci.clients.mlflow import NotFound, Registry
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.proc import git, run_dvc
 from mlops_ci.report.data import BASE, NEW, read_tracked, trained_revision
-from mlops_ci.report.records import NO_CHAMPION, NOT_APPLICABLE, UNAVAILABLE, Champion
+from mlops_ci.report.records import NO_CHAMPION, NOT_APPLICABLE, UNAVAILABLE, Champion, CodeQuality
+
+# The lint-test workflow's outputs (toJSON(needs.lint-test.outputs)) -> CodeQuality's fields.
+CODE_QUALITY_OUTPUTS = {"pylint-score": "pylint_score", "coverage": "coverage",
+                        "base-pylint-score": "base_pylint_score", "base-coverage": "base_coverage",
+                        "new-code-pylint": "new_code_pylint", "new-code-coverage": "new_code_coverage"}
+
+
+def code_quality(text: str | None, where: str = "--code-quality") -> CodeQuality:
+    """The lint-test job's outputs, a JSON object of strings; empty values (a figure that job did not
+    measure) and keys it may add later are left out. MlopsCiError when it is not such an object."""
+    if not text:
+        return CodeQuality()
+    try:
+        outputs = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MlopsCiError(f"not JSON: {error.msg} at character {error.pos}", where=where) from error
+    if not isinstance(outputs, dict):
+        raise MlopsCiError("expected a JSON object of the lint-test outputs", where=where)
+    figures = {}
+    for key, field_name in CODE_QUALITY_OUTPUTS.items():
+        value = outputs.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            figures[field_name] = float(value)
+        except (TypeError, ValueError) as error:
+            raise MlopsCiError(f"{key}: {value!r} is not a number", where=where) from error
+    return CodeQuality(**figures)
 
 
 def collect_dvc(repo: Path, base: str) -> tuple[dict[str, Any], list[str]]:

@@ -713,7 +713,7 @@ def test_json_shape():
     document = report.to_json(canned_report(metrics=METRICS_DIFF_MIXED, champion=champion(accuracy=0.99),
                                             links={"workflow_run": "https://ci/1"}))
     assert set(document) == {"verdict", "metrics", "params", "data", "plots", "champion", "links", "warnings",
-                             "base", "commit", "experiments"}
+                             "base", "commit", "experiments", "code_quality"}
     assert document["verdict"]["base"] == {"result": "mixed", "better": 2, "worse": 1, "unchanged": 1,
                                            "compared": 4, "reason": None}
     assert document["verdict"]["champion"]["result"] == "worse"
