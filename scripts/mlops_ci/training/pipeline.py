@@ -68,8 +68,8 @@ def _dvc_repo(repo: Path) -> Iterator[Any]:
         yield dvc_repo
 
 
-def declared(repo: Path) -> Declared:
-    """The files the dvc.yaml of DVC project `repo` declares (error, exit 2, when it cannot be read)."""
+def _project_file(repo: Path) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """dvc.yaml as DVC resolves it: its stages, and its top-level metrics, plots and params."""
     # pylint: disable=import-outside-toplevel  # DVC is an extra (mlops-ci[dvc]), loaded when needed
     path = repo / "dvc.yaml"
     if not path.is_file():
@@ -79,23 +79,24 @@ def declared(repo: Path) -> Declared:
         from dvc.exceptions import DvcException
         try:
             project_file = load_file(dvc_repo, str(path))
-            stages = list(project_file.stages.values())
-            top_metrics, top_plots, top_params = project_file.metrics, project_file.plots, project_file.params
+            return (list(project_file.stages.values()), project_file.metrics, project_file.plots,
+                    project_file.params)
         except DvcException as error:
             raise MlopsCiError(f"cannot read: {_first_line(error)}", where=str(path)) from error
 
-    def relative(fs_path: str) -> str:
-        return Path(os.path.relpath(fs_path, repo)).as_posix()
 
-    outs = [relative(out.fs_path) for stage in stages for out in stage.outs]
-    metrics = [*(relative(out.fs_path) for stage in stages for out in stage.outs if out.metric),
-               *_paths(top_metrics)]
-    plots = [*(relative(out.fs_path) for stage in stages for out in stage.outs if out.plot),
-             *(p for entry in top_plots for p in _plot_files(entry))]
-    params_files = [*(relative(dependency.fs_path) for stage in stages for dependency in stage.params),
-                    *_paths(top_params)]
-    return Declared(outs=_unique(outs), metrics=_unique(metrics), plots=_unique(plots),
-                    params_files=_unique(params_files))
+def declared(repo: Path) -> Declared:
+    """The files the dvc.yaml of DVC project `repo` declares (error, exit 2, when it cannot be read)."""
+    stages, top_metrics, top_plots, top_params = _project_file(repo)
+    outs = [(Path(os.path.relpath(out.fs_path, repo)).as_posix(), out)
+            for stage in stages for out in stage.outs]
+    params_files = [Path(os.path.relpath(dependency.fs_path, repo)).as_posix()
+                    for stage in stages for dependency in stage.params]
+    return Declared(outs=_unique(path for path, _ in outs),
+                    metrics=_unique([*(path for path, out in outs if out.metric), *_paths(top_metrics)]),
+                    plots=_unique([*(path for path, out in outs if out.plot),
+                                   *(p for entry in top_plots for p in _plot_files(entry))]),
+                    params_files=_unique([*params_files, *_paths(top_params)]))
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ def remotes(repo: Path) -> Remotes:
         from dvc.exceptions import DvcException  # pylint: disable=import-outside-toplevel
         try:
             config = dvc_repo.config
-            return Remotes(urls={name: str(options.get("url", "")) for name, options in config["remote"].items()},
-                           default=config["core"].get("remote"))
+            urls = {name: str(options.get("url", "")) for name, options in config["remote"].items()}
+            return Remotes(urls=urls, default=config["core"].get("remote"))
         except DvcException as error:
-            raise MlopsCiError(f"cannot read the DVC config: {_first_line(error)}", where=str(repo)) from error
+            raise MlopsCiError(f"cannot read the DVC config: {_first_line(error)}",
+                               where=str(repo)) from error
