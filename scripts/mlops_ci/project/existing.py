@@ -80,7 +80,10 @@ class Plan:
 
 
 def is_existing(root: Path) -> bool:
-    """An existing repository: it has a commit, or a dvc.yaml (a DVC project not yet in git)."""
+    """An existing repository: a folder that is not empty and has a commit (its own or, in a
+    monorepo, its repository's), or a dvc.yaml (a DVC project not yet in git)."""
+    if not root.is_dir() or not any(root.iterdir()):
+        return False
     has_commit = git_output(root, "rev-parse", "--verify", "--quiet", "HEAD") is not None
     return has_commit or (root / "dvc.yaml").is_file()
 
@@ -294,8 +297,8 @@ def next_steps(root: Path, found: Found, written: list[str]) -> list[str]:
     steps.append(f"Set the repository variable {TRACKING_VARIABLE} (and {STORE_VARIABLE} for an "
                  f"S3-compatible store), and the secrets {' and '.join(STORE_SECRETS)} "
                  f"(and {' and '.join(TRACKING_SECRETS)} "
-                 "when MLflow needs a login): Settings > Secrets and variables > Actions, or "
-                 "`gh variable set` / `gh secret set` (docs/admins/index.md, section 3).")
+                 "when MLflow needs a login): Settings > Secrets and variables > Actions, or with "
+                 "gh variable set and gh secret set (docs/admins/index.md, section 3).")
     steps.append(_requirements_step(root, found.dependency_files))
     if found.remote is None:
         init_first = "" if found.has_dvc else "dvc init && "

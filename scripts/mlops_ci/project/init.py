@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         raise MlopsCiError(f"{problem}: pass --name", where=str(root))
     scaffold = scaffold_files({"PROJECT": name, "ORG": args.org, "REF": args.ref})
-    if root.is_dir() and existing.is_existing(root):
+    if existing.is_existing(root):
         found = existing.survey(root)
         workflows = workflow_files(source, args.org, args.ref, default_branch=found.default_branch,
                                    pinned_files=found.dependency_files)

@@ -245,3 +245,10 @@ def test_the_variables_and_secrets_named_are_the_templates():
     assert f"vars.{existing.TRACKING_VARIABLE}" in text and f"vars.{existing.STORE_VARIABLE}" in text
     for name in (*existing.STORE_SECRETS, *existing.TRACKING_SECRETS):
         assert f"secrets.{name}" in text, name
+
+
+def test_an_empty_folder_inside_a_repository_is_a_new_project(tmp_path):
+    outer = make_repo(tmp_path / "mono", {"README.md": "# mono\n"})
+    (outer / "churn").mkdir()
+    assert not existing.is_existing(outer / "churn")
+    assert existing.is_existing(outer)
