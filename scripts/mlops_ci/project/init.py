@@ -1,14 +1,32 @@
-"""`mlops-ci init [DIR] --org ORG --ref REF`: start an ML project on mlops-ci.
+"""`mlops-ci init [DIR] --org ORG --ref REF`: put a project on mlops-ci.
 
-Writes the SOP's layout (data/processed, models, tests, notebooks, src), a tiny DVC pipeline that
-trains a scikit-learn model with its tests, pinned requirements.txt and environment.yml, a
-.gitignore that leaves DVC data out, pre-commit hooks, a PR template with a work-item field,
-CODEOWNERS, Dependabot, .github/mlops-ci.yml (naming conventions), docs/labeling.md, and the caller
-workflows of workflows-templates/ with `org/mlops-ci/...@v1` set to ORG and REF. Then `git init`
-(branch main) and `dvc init`, an initial commit, and the branch develop.
+In an existing repository (DIR has commits, or a dvc.yaml), it adds only what belongs to mlops-ci:
+  .github/workflows/mlops-ci-*.yml   the caller workflows, `uses: ORG/mlops-ci/...@REF`, on the
+                                     default branch it finds, the lint-test pins checked on the
+                                     requirements*.txt / environment.yml it finds
+  .github/mlops-ci.yml               `model:` from dvc.yaml's outs (by extension: .pkl .pickle .joblib
+                                     .skops sklearn, .onnx onnx, .pt .pth .ptc pytorch, .ubj .xgb and a
+                                     model-named .json xgboost, .lgb and a model-named .txt lightgbm;
+                                     none found: commented out, to fill in), `quality: {mode: new-code}`,
+                                     and comments naming the metrics and params files, the DVC remote
+                                     and the default branch it read
+  .github/pull_request_template.md   when the repository has no PR template
+  .pre-commit-config.yaml            our hooks (mlops-ci-deps, mlops-ci-branch-name) merged in, every
+                                     other hook and comment kept; created when missing
+It never adds the scaffold's code, tests, pins or pipeline, never overwrites another file, never
+commits and creates no branch. Then it prints what the team still has to do, in order: create
+develop, set MLFLOW_TRACKING_URI and the object-store secrets, pin the requirements (what
+`mlops-ci deps check` says), connect a DVC remote, commit the files.
 
-Never overwrites a file: a rerun creates only what is missing and lists what it kept. Files created
-in a repository that already has commits are left for you to review and commit.
+In a new or empty folder it writes the SOP's layout (data/processed, models, tests, notebooks, src),
+a tiny DVC pipeline that trains a scikit-learn model with its tests, pinned requirements.txt and
+environment.yml, a .gitignore that leaves DVC data out, pre-commit hooks, a PR template with a
+work-item field, CODEOWNERS, Dependabot, .github/mlops-ci.yml (naming conventions), docs/labeling.md,
+and the caller workflows. Then `git init` (branch main) and `dvc init`, an initial commit, and the
+branch develop. Never overwrites a file: a rerun before the first commit creates only what is missing.
+
+--dry-run prints the plan (each file: create, merge or keep) and writes nothing. Exit 0 done, 2 bad
+input (a dvc.yaml or .pre-commit-config.yaml that doesn't parse: one line naming the file).
 """
 
 from __future__ import annotations
@@ -18,11 +36,12 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from importlib import resources
 from pathlib import Path
 
 from mlops_ci.training import naming
-from mlops_ci.project import templates
+from mlops_ci.project import existing, templates
 from mlops_ci.core.errors import EXIT_OK, MlopsCiError
 from mlops_ci.core.proc import git
 
@@ -71,10 +90,12 @@ def scaffold_files(values: dict[str, str]) -> dict[str, str]:
     return files
 
 
-def workflow_files(source: Path, org: str, ref: str) -> dict[str, str]:
+def workflow_files(source: Path, org: str, ref: str, *, default_branch: str = "main",
+                   pinned_files: list[str] | None = None) -> dict[str, str]:
     """The caller templates of the mlops-ci checkout `source`, as this project's workflows."""
     return {(WORKFLOWS / template.name).as_posix():
-            templates.instantiate(template.read_text(encoding="utf-8"), org=org, ref=ref)
+            templates.instantiate(template.read_text(encoding="utf-8"), org=org, ref=ref,
+                                  default_branch=default_branch, pinned_files=pinned_files)
             for template in templates.template_files(source)}
 
 
@@ -144,6 +165,52 @@ def _git_identity(root: Path) -> bool:
         return False
 
 
+def _scaffold(root: Path, files: dict[str, str], dry_run: bool) -> None:
+    """A new project: the whole scaffold, then git init, dvc init, the first commit and develop."""
+    if dry_run:
+        for relative in sorted(files):
+            print(f"{existing.KEEP if (root / relative).exists() else existing.CREATE:<9}{relative}")
+        print("Dry run: nothing written. Then: git init (branch main), dvc init, an initial commit, develop.")
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    first_commit = not (root / ".git").exists() or not _has_commit(root)
+    created, kept = write_missing(root, files)
+    for relative in created:
+        print(f"created  {relative}")
+    for relative in kept:
+        print(f"kept     {relative} (exists)")
+    for step in init_repository(root):
+        print(f"done     {step}")
+    print(f"{len(created)} file(s) created, {len(kept)} kept.")
+    if created and not first_commit:
+        print("The created files are not committed: review them, then commit.")
+    if first_commit:
+        print(SEED_STEPS)
+
+
+_DONE = {existing.CREATE: "created", existing.MERGE: "merged", existing.KEEP: "kept"}
+
+
+def _adopt(plan: existing.Plan, dry_run: bool) -> None:
+    """An existing repository: the plan's files, then the team's next steps."""
+    for action in plan.files:
+        verb = action.action if dry_run else _DONE[action.action]
+        print(f"{verb:<9}{action.path}" + (f" ({action.note})" if action.note else ""))
+    if dry_run:
+        print("Dry run: nothing written.")
+    else:
+        existing.apply(plan)
+        counts = {verb: sum(action.action == verb for action in plan.files) for verb in _DONE}
+        print(f"{counts[existing.CREATE]} file(s) created, {counts[existing.MERGE]} merged, "
+              f"{counts[existing.KEEP]} kept; nothing committed.")
+    print(f"Next, in {plan.root} (default branch {plan.found.default_branch}):")
+    for number, step in enumerate(plan.next_steps, 1):
+        first, *listed = step.split("\n")
+        print(textwrap.fill(first, width=100, initial_indent=f"  {number}. ", subsequent_indent="     "))
+        for line in listed:
+            print(f"  {line}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci init`."""
     if not _OWNER.fullmatch(args.org):
@@ -160,29 +227,22 @@ def run(args: argparse.Namespace) -> int:
     problem = naming.check("model", name)
     if problem:
         raise MlopsCiError(f"{problem}: pass --name", where=str(root))
-    root.mkdir(parents=True, exist_ok=True)
-    first_commit = not (root / ".git").exists() or not _has_commit(root)
-    files = {**scaffold_files({"PROJECT": name, "ORG": args.org, "REF": args.ref}),
-             **workflow_files(source, args.org, args.ref)}
-    created, kept = write_missing(root, files)
-    for relative in created:
-        print(f"created  {relative}")
-    for relative in kept:
-        print(f"kept     {relative} (exists)")
-    for step in init_repository(root):
-        print(f"done     {step}")
-    print(f"{len(created)} file(s) created, {len(kept)} kept.")
-    if created and not first_commit:
-        print("The created files are not committed: review them, then commit.")
-    if first_commit:
-        print(SEED_STEPS)
+    scaffold = scaffold_files({"PROJECT": name, "ORG": args.org, "REF": args.ref})
+    if existing.is_existing(root):
+        found = existing.survey(root)
+        workflows = workflow_files(source, args.org, args.ref, default_branch=found.default_branch,
+                                   pinned_files=found.dependency_files)
+        _adopt(existing.build_plan(root, found, name=name, workflows=workflows, scaffold=scaffold),
+               args.dry_run)
+    else:
+        _scaffold(root, {**scaffold, **workflow_files(source, args.org, args.ref)}, args.dry_run)
     return EXIT_OK
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `mlops-ci init` to the CLI."""
     parser = subparsers.add_parser(
-        "init", help="scaffold an ML project wired to mlops-ci (never overwrites)",
+        "init", help="put a project on mlops-ci: adopt an existing repository or scaffold a new one",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory", nargs="?", default=".", metavar="DIR",
                         help="the project folder (default: .)")
@@ -193,4 +253,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                        "(default: the folder's name in lower-case-with-hyphens)")
     parser.add_argument("--source", help="the mlops-ci checkout to copy workflows-templates/ from "
                                          "(default: the one this CLI is installed from)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan (each file: create, merge or keep) and write nothing")
     parser.set_defaults(handler=run)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 # `OWNER/mlops-ci/PATH@REF` in a `uses:` value.
 _OWN_USES = re.compile(r"(?P<prefix>uses:\s*)[\w.-]+/(?P<repo>mlops-ci)(?P<path>/[^@\s]+)@[\w./-]+")
+_PINNED_FILES = re.compile(r"^(?P<prefix>\s*pinned-files:).*$", re.MULTILINE)
 
 
 def default_source() -> Path | None:
@@ -21,7 +22,11 @@ def template_files(source: Path) -> list[Path]:
     return sorted((source / "workflows-templates").glob("*.yml"))
 
 
-def instantiate(text: str, *, org: str, ref: str, default_branch: str = "main") -> str:
-    """A template's text as a project uses it: our `uses:` at ORG and REF, placeholders filled."""
+def instantiate(text: str, *, org: str, ref: str, default_branch: str = "main",
+                pinned_files: list[str] | None = None) -> str:
+    """A template's text as a project uses it: our `uses:` at ORG and REF, placeholders filled, and
+    the lint-test job's `pinned-files` set to `pinned_files` when given (empty: the check is skipped)."""
     text = _OWN_USES.sub(lambda m: f"{m['prefix']}{org}/{m['repo']}{m['path']}@{ref}", text)
+    if pinned_files is not None:
+        text = _PINNED_FILES.sub(lambda m: f"{m['prefix']} \"{' '.join(pinned_files)}\"", text)
     return text.replace("$default-branch", default_branch)

@@ -27,6 +27,26 @@ PACKAGES = {"sklearn": "sklearn", "onnx": "onnx", "pytorch": "torch", "xgboost":
 SKLEARN_FILES = (".pkl", ".pickle", ".joblib", ".skops")
 
 
+# The flavor a model file's extension says (`mlops-ci init` fills `model:` with it). Booster files
+# share their extension with other data (.json, .txt), so those count only under a model-ish name.
+FLAVOR_BY_SUFFIX = {**dict.fromkeys(SKLEARN_FILES, "sklearn"), ".onnx": "onnx",
+                    **dict.fromkeys((".pt", ".pth", ".ptc"), "pytorch"),
+                    **dict.fromkeys((".ubj", ".xgb"), "xgboost"), ".lgb": "lightgbm"}
+FLAVOR_BY_SUFFIX_OF_MODEL_NAME = {".json": "xgboost", ".txt": "lightgbm"}
+_MODEL_NAME = re.compile(r"model|booster|xgb|lgb|lightgbm", re.IGNORECASE)
+
+
+def flavor_of_file(path: str) -> str | None:
+    """The flavor a model file's name says (FLAVOR_BY_SUFFIX), or None when it names no model."""
+    name = Path(path)
+    suffix = name.suffix.lower()
+    if suffix in FLAVOR_BY_SUFFIX:
+        return FLAVOR_BY_SUFFIX[suffix]
+    if suffix in FLAVOR_BY_SUFFIX_OF_MODEL_NAME and _MODEL_NAME.search(name.stem):
+        return FLAVOR_BY_SUFFIX_OF_MODEL_NAME[suffix]
+    return None
+
+
 def project_function(reference: str, project: Path) -> Callable[..., Any]:
     """The function `module:function` names, imported from the project folder."""
     module_name, _, function_name = reference.partition(":")

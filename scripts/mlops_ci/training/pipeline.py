@@ -1,19 +1,20 @@
 """The files a DVC pipeline declares in dvc.yaml: each stage's outs, metrics and plots, the params
-files its stages read, and the top-level `metrics:`, `plots:` and `params:` that dvclive adds.
+files its stages read, and the top-level `metrics:`, `plots:` and `params:` that dvclive adds; and the
+project's DVC remotes.
 
-An entry is a path, or a one-key mapping from the path to its options (`- models/model.pkl:
-{cache: false}`); a top-level plot may instead be a named definition whose `x`/`y` map files to
-fields. Paths are relative to the folder of dvc.yaml.
+dvc.yaml is read by DVC's own loader, so `foreach`/`matrix` stages, `vars:` and `${...}` templating
+are resolved as `dvc repro` resolves them. A top-level plot may be a named definition whose `x`/`y`
+map files to fields. Paths are relative to the folder of dvc.yaml.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from mlops_ci.core.errors import MlopsCiError
 
@@ -50,23 +51,70 @@ def _unique(paths: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def _first_line(error: Exception) -> str:
+    return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+
+
+@contextmanager
+def _dvc_repo(repo: Path) -> Iterator[Any]:
+    """DVC's view of the project folder `repo`, initialised or not; reading it writes nothing there."""
+    try:
+        # pylint: disable=import-outside-toplevel  # DVC is an extra (mlops-ci[dvc]), loaded when needed
+        from dvc.fs import localfs
+        from dvc.repo import Repo
+    except ImportError as error:
+        raise MlopsCiError("dvc is not installed (pip install 'mlops-ci[dvc]')", where=str(repo)) from error
+    with Repo(str(repo), fs=localfs, uninitialized=True) as dvc_repo:
+        yield dvc_repo
+
+
+def _project_file(repo: Path) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """dvc.yaml as DVC resolves it: its stages, and its top-level metrics, plots and params."""
+    # pylint: disable=import-outside-toplevel  # DVC is an extra (mlops-ci[dvc]), loaded when needed
+    path = repo / "dvc.yaml"
+    if not path.is_file():
+        raise MlopsCiError("cannot read: no such file", where=str(path))
+    with _dvc_repo(repo) as dvc_repo:
+        from dvc.dvcfile import load_file
+        from dvc.exceptions import DvcException
+        try:
+            project_file = load_file(dvc_repo, str(path))
+            return (list(project_file.stages.values()), project_file.metrics, project_file.plots,
+                    project_file.params)
+        except DvcException as error:
+            raise MlopsCiError(f"cannot read: {_first_line(error)}", where=str(path)) from error
+
+
 def declared(repo: Path) -> Declared:
     """The files the dvc.yaml of DVC project `repo` declares (error, exit 2, when it cannot be read)."""
-    path = repo / "dvc.yaml"
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise MlopsCiError(f"cannot read: {str(error).splitlines()[0]}", where=str(path)) from error
-    if not isinstance(document, dict):
-        raise MlopsCiError("not a mapping of stages", where=str(path))
-    stages = [stage for stage in (document.get("stages") or {}).values() if isinstance(stage, dict)]
-    metrics = [*(p for s in stages for p in _paths(s.get("metrics"))), *_paths(document.get("metrics"))]
-    plots = [*(p for s in stages for p in _paths(s.get("plots"))),
-             *(p for entry in document.get("plots") or [] for p in _plot_files(entry))]
-    params_files = [DEFAULT_PARAMS_FILE if not isinstance(entry, dict) else str(name)
-                    for stage in stages for entry in stage.get("params") or []
-                    for name in (entry if isinstance(entry, dict) else [entry])]
-    params_files += _paths(document.get("params"))
-    outs = [p for s in stages for kind in ("outs", "metrics", "plots") for p in _paths(s.get(kind))]
-    return Declared(outs=_unique(outs), metrics=_unique(metrics), plots=_unique(plots),
-                    params_files=_unique(params_files))
+    stages, top_metrics, top_plots, top_params = _project_file(repo)
+    outs = [(Path(os.path.relpath(out.fs_path, repo)).as_posix(), out)
+            for stage in stages for out in stage.outs]
+    params_files = [Path(os.path.relpath(dependency.fs_path, repo)).as_posix()
+                    for stage in stages for dependency in stage.params]
+    return Declared(outs=_unique(path for path, _ in outs),
+                    metrics=_unique([*(path for path, out in outs if out.metric), *_paths(top_metrics)]),
+                    plots=_unique([*(path for path, out in outs if out.plot),
+                                   *(p for entry in top_plots for p in _plot_files(entry))]),
+                    params_files=_unique([*params_files, *_paths(top_params)]))
+
+
+@dataclass(frozen=True)
+class Remotes:
+    """The DVC remotes of a project (its config, with the user's and the system's), name -> URL."""
+
+    urls: dict[str, str] = field(default_factory=dict)
+    default: str | None = None
+
+
+def remotes(repo: Path) -> Remotes:
+    """The DVC remotes DVC project `repo` sees, and its default (error, exit 2, on a bad config)."""
+    with _dvc_repo(repo) as dvc_repo:
+        from dvc.exceptions import DvcException  # pylint: disable=import-outside-toplevel
+        try:
+            config = dvc_repo.config
+            urls = {name: str(options.get("url", "")) for name, options in config["remote"].items()}
+            return Remotes(urls=urls, default=config["core"].get("remote"))
+        except DvcException as error:
+            raise MlopsCiError(f"cannot read the DVC config: {_first_line(error)}",
+                               where=str(repo)) from error

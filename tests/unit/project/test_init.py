@@ -90,16 +90,24 @@ def test_rerun_changes_nothing(project, capsys):
     assert snapshot(project) == before and git(project, "rev-parse", "HEAD") == head
 
 
-def test_rerun_fills_only_what_is_missing_and_leaves_it_to_commit(project, capsys):
+def test_rerun_adds_back_only_mlops_ci_files_and_leaves_them_to_commit(project, capsys):
+    # The project has commits now: a rerun treats it as an existing repository.
     (project / "docs" / "labeling.md").unlink()
+    (project / ".github" / "pull_request_template.md").unlink()
     (project / "README.md").write_text("# Our own README\n")
     capsys.readouterr()
     assert scaffold(project) == 0
     out = capsys.readouterr().out
-    assert "created  docs/labeling.md" in out and "kept     README.md (exists)" in out
-    assert "not committed" in out
+    assert "created  .github/pull_request_template.md" in out and "kept     .github/mlops-ci.yml (exists)" in out
+    assert "nothing committed" in out
     assert (project / "README.md").read_text() == "# Our own README\n"
-    assert "Data-labeling guideline: churn-model" in (project / "docs" / "labeling.md").read_text()
+    assert not (project / "docs" / "labeling.md").exists()
+
+
+def test_dry_run_in_a_new_folder_writes_nothing(tmp_path, capsys):
+    assert scaffold(tmp_path / "p", "--dry-run") == 0
+    assert "create   src/train.py" in capsys.readouterr().out
+    assert not (tmp_path / "p").exists()
 
 
 def test_existing_project_files_are_kept_and_committed(tmp_path, monkeypatch):

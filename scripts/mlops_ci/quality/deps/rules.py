@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from urllib.parse import urlsplit
 
@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 
 from mlops_ci.core.text import show
 from mlops_ci.quality.deps.pip import ARCHIVE_SUFFIXES, url_file_name
+from mlops_ci.quality.deps.reader import load
 from mlops_ci.quality.deps.records import CONDA, INCLUDE, PIP, URL, VCS, Dependency
 
 VCS_REVISION = {"git": re.compile(r"[0-9a-fA-F]{40}|[0-9a-fA-F]{64}"),
@@ -197,3 +198,32 @@ def problems(dependencies: Iterable[Dependency],
             continue
         found.append(unpinned)
     return found
+
+
+@dataclass(frozen=True)
+class Checked:
+    """`deps check` of some files: the unpinned dependencies (each once), how many requirements were
+    judged, and every file read (includes too)."""
+
+    found: list[Problem] = field(default_factory=list)
+    checked: int = 0
+    files: list[str] = field(default_factory=list)
+
+
+def check_files(paths: Iterable[str]) -> Checked:
+    """Read each requirements or environment file with its includes and judge every requirement
+    (error, exit 2, on a missing or malformed file)."""
+    found: list[Problem] = []
+    seen: set[tuple[str, int, str]] = set()
+    files: list[str] = []
+    checked: set[tuple[str, int, str]] = set()
+    for path in dict.fromkeys(paths):
+        dependencies, read = load(path)
+        files.extend(file for file in read if file not in files)
+        checked.update((dep.file, dep.line, dep.name) for dep in dependencies if not dep.constraint)
+        for item in problems(dependencies):
+            key = (item.dependency.file, item.dependency.line, item.dependency.name)
+            if key not in seen:
+                seen.add(key)
+                found.append(item)
+    return Checked(found=found, checked=len(checked), files=files)
