@@ -41,8 +41,8 @@ import argparse
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED
 from mlops_ci.core.text import md_escape
-from mlops_ci.quality.deps.reader import load
-from mlops_ci.quality.deps.rules import Problem, problems
+from mlops_ci.quality.deps.pinning import check_files
+from mlops_ci.quality.deps.rules import Problem
 
 
 def summary_markdown(found: list[Problem], checked: int, files: list[str]) -> str:
@@ -62,28 +62,17 @@ def summary_markdown(found: list[Problem], checked: int, files: list[str]) -> st
 
 def run_check(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci deps check`."""
-    found: list[Problem] = []
-    seen: set[tuple[str, int, str]] = set()
-    files: list[str] = []
-    checked: set[tuple[str, int, str]] = set()
-    for path in dict.fromkeys(args.files):
-        dependencies, read = load(path)
-        files.extend(file for file in read if file not in files)
-        checked.update((dep.file, dep.line, dep.name) for dep in dependencies if not dep.constraint)
-        for item in problems(dependencies):
-            key = (item.dependency.file, item.dependency.line, item.dependency.name)
-            if key not in seen:
-                seen.add(key)
-                found.append(item)
+    pinning = check_files(args.files)
+    found, files = pinning.problems, pinning.files
     for item in found:
         gha.report("error", str(item), file=item.dependency.file, line=item.dependency.line,
                    title="unpinned dependency")
     if gha.in_actions():
-        gha.append_summary(summary_markdown(found, len(checked), files))
+        gha.append_summary(summary_markdown(found, pinning.checked, files))
     if found:
-        print(f"deps: {len(found)} of {len(checked)} requirement(s) not pinned ({len(files)} file(s) read)")
+        print(f"deps: {len(found)} of {pinning.checked} requirement(s) not pinned ({len(files)} file(s) read)")
         return EXIT_REFUSED
-    print(f"deps: {len(checked)} requirement(s) pinned ({len(files)} file(s) read)")
+    print(f"deps: {pinning.checked} requirement(s) pinned ({len(files)} file(s) read)")
     return EXIT_OK
 
 
