@@ -32,6 +32,7 @@ from pathlib import Path
 
 from mlops_ci.clients.mlflow import check_health, is_server
 from mlops_ci.config import DEFAULT_PATH, load as load_config
+from mlops_ci.config.sections import ModelConfig
 from mlops_ci.core import gha
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.core.proc import git_output, run_dvc
@@ -78,7 +79,8 @@ def check_pipeline(repo: Path) -> tuple[Check, Declared | None]:
     except MlopsCiError as error:
         return Check(name, FAIL, error.message, "correct dvc.yaml until `dvc repro --dry` reads it"), None
     if not pipeline.stages:
-        return Check(name, FAIL, "it declares no stage", "add the pipeline's stages with `dvc stage add`"), None
+        return Check(name, FAIL, "it declares no stage",
+                     "add the pipeline's stages with `dvc stage add`"), None
     return Check(name, OK, f"{pipeline.stages} stage(s), {len(pipeline.outs)} out(s)"), pipeline
 
 
@@ -104,7 +106,8 @@ def check_remote(repo: Path, pipeline: Declared | None, timeout: float = DEFAULT
     remote, url = _default_remote(repo)
     if remote is None:
         return Check(name, FAIL, f"{url}: the workflows pull and push data there",
-                     "dvc remote add --default storage URL (an object store CI can reach), commit .dvc/config")
+                     "dvc remote add --default storage URL (an object store CI can reach), "
+                     "commit .dvc/config")
     if pipeline is None:
         return Check(name, SKIP, f"{remote} ({url}) is the default; whether it holds the data needs a "
                                  "dvc.yaml that DVC reads (above)")
@@ -121,6 +124,19 @@ def check_remote(repo: Path, pipeline: Declared | None, timeout: float = DEFAULT
     return Check(name, OK, f"{remote} ({url}) holds every output of the DVC cache")
 
 
+def _unloadable(model: ModelConfig, repo: Path, timeout: float) -> Check | None:
+    """The failure of a model whose flavor's package is missing or whose loader does not import."""
+    package = flavors.missing_package(model.flavor)
+    if package:
+        return Check("model", FAIL, f"flavor {model.flavor} needs the package {package}, not installed here",
+                     f"install the distribution that provides {package} and pin it in the requirements")
+    problem = flavors.loader_error(model.loader, repo, timeout) if model.loader else None
+    if problem:
+        return Check("model", FAIL, f"model.loader: {problem}",
+                     "name a module:function importable from the repository's root")
+    return None
+
+
 def check_model(repo: Path, pipeline: Declared | None, config_option: str | None = None,
                 timeout: float = DEFAULT_TIMEOUT) -> Check:
     """The config's model: its path an out, its flavor's package installed, its loader importable."""
@@ -134,15 +150,9 @@ def check_model(repo: Path, pipeline: Declared | None, config_option: str | None
     if model is None:
         return Check(name, FAIL, f"{where} names no model: `mlops-ci track` registers none",
                      "add model: {name, path, flavor} naming the out the pipeline writes")
-    package = flavors.missing_package(model.flavor)
-    if package:
-        return Check(name, FAIL, f"flavor {model.flavor} needs the package {package}, not installed here",
-                     f"install the distribution that provides {package} and pin it in the requirements")
-    if model.loader:
-        problem = flavors.loader_error(model.loader, repo, timeout)
-        if problem:
-            return Check(name, FAIL, f"model.loader: {problem}",
-                         "name a module:function importable from the repository's root")
+    unloadable = _unloadable(model, repo, timeout)
+    if unloadable:
+        return unloadable
     if pipeline is None:
         return Check(name, SKIP, f"{model.name}: flavor {model.flavor} loads; whether {model.path} is an "
                                  "out needs a dvc.yaml that DVC reads (above)")
@@ -199,7 +209,8 @@ def check_mlflow(uri: str | None, timeout: float = DEFAULT_TIMEOUT) -> Check:
         check_health(uri, timeout)
     except MlopsCiError as error:
         return Check(name, FAIL, str(error),
-                     "start the server or correct the URI (the workflows read the MLFLOW_TRACKING_URI secret)")
+                     "start the server or correct the URI "
+                     "(the workflows read the MLFLOW_TRACKING_URI secret)")
     return Check(name, OK, f"{uri} answers")
 
 
@@ -223,7 +234,8 @@ def run(args: argparse.Namespace) -> int:
     for check in checks:
         print(check.line(), flush=True)
         if check.status == FAIL and gha.in_actions():
-            print(gha.annotation("error", f"{check.detail} — fix: {check.fix}", title=f"doctor: {check.name}"))
+            print(gha.annotation("error", f"{check.detail} — fix: {check.fix}",
+                                 title=f"doctor: {check.name}"))
     failed = sum(check.status == FAIL for check in checks)
     print(f"doctor: {len(checks) - failed} of {len(checks)} check(s) passed or skipped, {failed} failed")
     return EXIT_REFUSED if failed else EXIT_OK
@@ -234,12 +246,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # pylint: disable
     parser = subparsers.add_parser(
         "doctor", help="check that a repository has what the mlops-ci workflows need (exit 1 when not)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("dir", nargs="?", default=".", metavar="DIR", help="the repository's folder (default .)")
+    parser.add_argument("dir", nargs="?", default=".", metavar="DIR",
+                        help="the repository's folder (default .)")
     parser.add_argument("--mlflow-uri", help="the MLflow server to ask (default MLFLOW_TRACKING_URI)")
     parser.add_argument("--config", help="the config file (default DIR/.github/mlops-ci.yml)")
     parser.add_argument("--requirements", nargs="+", metavar="FILE",
                         help=f"requirement files, relative to DIR (default: those of "
                              f"{', '.join(DEFAULT_REQUIREMENTS)} that exist)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
-                        help=f"how long a server (DVC remote, MLflow) may take to answer (default {DEFAULT_TIMEOUT:g})")
+                        help="how long a server (DVC remote, MLflow) may take to answer "
+                             f"(default {DEFAULT_TIMEOUT:g})")
     parser.set_defaults(handler=run)

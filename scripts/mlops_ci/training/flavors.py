@@ -57,7 +57,9 @@ def loader_error(reference: str, project: Path, timeout: float) -> str | None:
     except subprocess.TimeoutExpired:
         return f"importing {reference} took longer than {timeout:g} s"
     lines = done.stderr.strip().splitlines()
-    return None if done.returncode == 0 else f"cannot import {reference}: {lines[-1] if lines else done.returncode}"
+    if done.returncode == 0:
+        return None
+    return f"cannot import {reference}: {lines[-1] if lines else f'exit code {done.returncode}'}"
 
 
 def missing_package(flavor: str) -> str | None:

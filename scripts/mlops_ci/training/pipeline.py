@@ -62,7 +62,8 @@ def _problem(error: Exception) -> str:
     cause = error.__cause__
     detail = ""
     if getattr(cause, "errors", None):  # voluptuous's MultipleInvalid: one per refused key
-        detail = "; ".join(f"{item.msg} at {'.'.join(map(str, item.path)) or 'the top'}" for item in cause.errors)
+        detail = "; ".join(f"{item.msg} at {'.'.join(map(str, item.path)) or 'the top'}"
+                           for item in cause.errors)
     elif getattr(cause, "problem", None):  # ruamel.yaml's MarkedYAMLError
         mark = cause.problem_mark
         detail = f"{cause.problem} (line {mark.line + 1}, column {mark.column + 1})"
@@ -106,6 +107,7 @@ def declared(repo: Path) -> Declared:
         DEFAULT_PARAMS_FILE if not isinstance(entry, dict) else str(name)
         for entry in stage.get("params") or [] for name in (entry if isinstance(entry, dict) else [entry])])]
     params_files += _paths(top["params"])
-    outs = [p for s in stages for kind in ("outs", "metrics", "plots") for p in _in_wdir(s, _paths(s.get(kind)))]
+    outs = [p for s in stages for kind in ("outs", "metrics", "plots")
+            for p in _in_wdir(s, _paths(s.get(kind)))]
     return Declared(outs=_unique(outs), metrics=_unique(metrics), plots=_unique(plots),
                     params_files=_unique(params_files), stages=len(stages))

@@ -158,7 +158,8 @@ def test_a_remote_that_does_not_answer_fails_within_the_timeout(repo):
 
 
 def test_a_model_path_that_is_no_out_fails(repo):
-    (repo / ".github/mlops-ci.yml").write_text(FILES[".github/mlops-ci.yml"].replace("model.pkl", "other.pkl"))
+    config = FILES[".github/mlops-ci.yml"].replace("model.pkl", "other.pkl")
+    (repo / ".github/mlops-ci.yml").write_text(config)
     assert list(failures(repo)) == ["model"]
     assert "model.path models/other.pkl is not an out" in failures(repo)["model"]
 

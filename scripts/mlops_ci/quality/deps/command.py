@@ -70,7 +70,8 @@ def run_check(args: argparse.Namespace) -> int:
     if gha.in_actions():
         gha.append_summary(summary_markdown(found, pinning.checked, files))
     if found:
-        print(f"deps: {len(found)} of {pinning.checked} requirement(s) not pinned ({len(files)} file(s) read)")
+        print(f"deps: {len(found)} of {pinning.checked} requirement(s) not pinned "
+              f"({len(files)} file(s) read)")
         return EXIT_REFUSED
     print(f"deps: {pinning.checked} requirement(s) pinned ({len(files)} file(s) read)")
     return EXIT_OK
