@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "mlops_ci.project.init",
     "mlops_ci.project.reference",
     "mlops_ci.project.adopt",
+    "mlops_ci.project.doctor",
     "mlops_ci.monitoring.alerts",
     "mlops_ci.monitoring.serve",
     "mlops_ci.monitoring.canary",

@@ -20,6 +20,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 from mlops_ci.core.errors import MlopsCiError
 
@@ -38,6 +41,25 @@ def bounded_mlflow_retries() -> Iterator[None]:
     finally:
         for name in added:
             os.environ.pop(name, None)
+
+
+def is_server(uri: str) -> bool:
+    """Whether a tracking URI names an MLflow server (http or https), not a local store."""
+    return urlsplit(uri).scheme in ("http", "https")
+
+
+def check_health(uri: str, timeout: float) -> None:
+    """One GET of the server's /health, no retries: an MlopsCiError naming the URI unless it answers
+    200 within `timeout` seconds."""
+    url = uri.rstrip("/") + "/health"
+    try:
+        response = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as error:
+        raise MlopsCiError(f"no answer from MLflow: {type(error).__name__}: {_first_line(error)}",
+                           where=url) from error
+    if response.status_code != 200:
+        raise MlopsCiError(f"MLflow answered {response.status_code}: {_first_line(Exception(response.text))}",
+                           where=url)
 
 
 class NotFound(MlopsCiError):

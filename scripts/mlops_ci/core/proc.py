@@ -130,16 +130,17 @@ def dvc_error(stderr: str, returncode: int) -> str:
     return detail if first == lines[-1] else f"{detail} ({lines[-1]})"
 
 
-def run_dvc(repo: Path, *args: str) -> tuple[Any, list[str]]:
-    """Run `dvc ARGS --json` in `repo`: (its parsed JSON, its warning lines). Failure: MlopsCiError."""
+def run_dvc(repo: Path, *args: str, timeout: float = DVC_TIMEOUT) -> tuple[Any, list[str]]:
+    """Run `dvc ARGS --json` in `repo`: (its parsed JSON, its warning lines). Failure, or no answer
+    within `timeout` seconds (a remote that doesn't answer): MlopsCiError."""
     command = [*dvc_command(), *args, "--json"]
     label = "dvc " + " ".join(arg for arg in args[:2])
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
     try:
-        done = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, timeout=DVC_TIMEOUT,
+        done = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, timeout=timeout,
                               check=False)
     except subprocess.TimeoutExpired as error:
-        raise MlopsCiError(f"{label} took longer than {DVC_TIMEOUT} s", where=str(repo)) from error
+        raise MlopsCiError(f"{label} took longer than {timeout:g} s", where=str(repo)) from error
     except OSError as error:
         raise MlopsCiError(f"cannot run dvc: {error.strerror}", where=str(repo)) from error
     notes = [line.strip() for line in done.stderr.splitlines() if _DVC_NOTE.search(line)]

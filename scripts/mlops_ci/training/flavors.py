@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import pickle
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -59,6 +60,32 @@ def project_function(reference: str, project: Path) -> Callable[..., Any]:
     if not callable(function):
         raise MlopsCiError(f"model.loader: {reference} is not a function")
     return function
+
+
+# Imports `module:function` (argv[1]) from the current folder, and says why not on its last line.
+_IMPORT_CHECK = ("import importlib, sys; module, _, name = sys.argv[1].partition(':'); "
+                 "function = getattr(importlib.import_module(module), name); "
+                 "sys.exit(None if callable(function) else f'{sys.argv[1]} is not a function')")
+
+
+def loader_error(reference: str, project: Path, timeout: float) -> str | None:
+    """Why the function `module:function` cannot be imported from the project folder, None when it
+    can. It is imported in a child Python, so nothing of the project stays in this one."""
+    try:
+        done = subprocess.run([sys.executable, "-c", _IMPORT_CHECK, reference], cwd=project, timeout=timeout,
+                              capture_output=True, text=True, check=False)
+    except subprocess.TimeoutExpired:
+        return f"importing {reference} took longer than {timeout:g} s"
+    lines = done.stderr.strip().splitlines()
+    if done.returncode == 0:
+        return None
+    return f"cannot import {reference}: {lines[-1] if lines else f'exit code {done.returncode}'}"
+
+
+def missing_package(flavor: str) -> str | None:
+    """The package that flavor `flavor` needs when it is not installed here, else None."""
+    package = PACKAGES.get(flavor)
+    return package if package and importlib.util.find_spec(package) is None else None
 
 
 def _load_sklearn(path: Path) -> Any:
@@ -109,8 +136,8 @@ def load(model: ModelConfig, project: Path) -> Any:
     path = project / model.path
     if not path.exists():
         raise MlopsCiError(f"model.path: {model.path} does not exist: the pipeline did not write it")
-    package = PACKAGES.get(model.flavor)
-    if package and importlib.util.find_spec(package) is None:
+    package = missing_package(model.flavor)
+    if package:
         raise MlopsCiError(f"model.flavor: {model.flavor} needs the package {package}, "
                            "which is not installed")
     loading = project_function(model.loader, project) if model.loader else LOADERS[model.flavor]

@@ -4,12 +4,14 @@ project's DVC remotes.
 
 dvc.yaml is read by DVC's own loader, so `foreach`/`matrix` stages, `vars:` and `${...}` templating
 are resolved as `dvc repro` resolves them. A top-level plot may be a named definition whose `x`/`y`
-map files to fields. Paths are relative to the folder of dvc.yaml.
+map files to fields. A stage's paths are relative to its `wdir`; the results here are relative to the
+folder of dvc.yaml. A file DVC refuses (YAML, schema, an unresolved `${...}`) is one line naming why.
 """
 
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +31,11 @@ class Declared:
     metrics: list[str] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
     params_files: list[str] = field(default_factory=list)
+    stages: int = 0                                      # stages once foreach/matrix are expanded
+
+    def has_out(self, path: str) -> bool:
+        """Whether `path` (relative to dvc.yaml's folder) is an out of some stage."""
+        return posixpath.normpath(path.rstrip("/")) in self.outs
 
 
 def _paths(entries: Iterable[Any] | None) -> list[str]:
@@ -52,7 +59,17 @@ def _unique(paths: Iterable[str]) -> list[str]:
 
 
 def _first_line(error: Exception) -> str:
-    return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+    """One line from a DVC error: its message, and the YAML or schema detail DVC keeps in its cause
+    (the line of a syntax error; each key that the schema refuses)."""
+    message = next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
+    cause = error.__cause__
+    if getattr(cause, "errors", None):  # voluptuous's MultipleInvalid: one per refused key
+        return message + ": " + "; ".join(f"{item.msg} at {'.'.join(map(str, item.path)) or 'the top'}"
+                                          for item in cause.errors)
+    if getattr(cause, "problem", None):  # ruamel.yaml's MarkedYAMLError
+        mark = cause.problem_mark
+        return f"{message}: {cause.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return message
 
 
 @contextmanager
@@ -96,7 +113,7 @@ def declared(repo: Path) -> Declared:
                     metrics=_unique([*(path for path, out in outs if out.metric), *_paths(top_metrics)]),
                     plots=_unique([*(path for path, out in outs if out.plot),
                                    *(p for entry in top_plots for p in _plot_files(entry))]),
-                    params_files=_unique([*params_files, *_paths(top_params)]))
+                    params_files=_unique([*params_files, *_paths(top_params)]), stages=len(stages))
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ def serving_requirements(repo: Path, model: ModelConfig) -> list[str] | str:
 
 def checked_model(repo: Path, model: ModelConfig, pipeline: Declared) -> Any:
     """The loaded model, once its path is known to be a DVC out (exit 2 otherwise)."""
-    if model.path.rstrip("/") not in pipeline.outs:
+    if not pipeline.has_out(model.path):
         raise MlopsCiError(f"model.path: {model.path} is not an out of any stage in dvc.yaml, so DVC "
                            "neither versions nor restores it")
     return flavors.load(model, repo)
