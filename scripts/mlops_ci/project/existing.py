@@ -310,8 +310,11 @@ def next_steps(root: Path, found: Found, written: list[str]) -> list[str]:
         steps.append(f"Fill in the model section of {CONFIG} (it is commented out: no model out was found).")
     if written:
         tops = dict.fromkeys(path.split("/", 1)[0] for path in written)
-        steps.append(f"Review and commit the files: git add {' '.join(tops)} && "
-                     "git commit -m \"Adopt mlops-ci\"; then `pre-commit install`.")
+        # git-flow: main changes only by a PR from develop, so the files reach main with the first release.
+        steps.append(f"Review and commit the files on develop (main gets them with the first release PR): "
+                     f"git switch develop && git add {' '.join(tops)} && git commit -m \"Adopt mlops-ci\" "
+                     "&& git push; then `pre-commit install`.")
+    steps.append("Check what the workflows need: mlops-ci doctor (one line each, with the fix).")
     return steps
 
 

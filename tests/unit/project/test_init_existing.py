@@ -192,7 +192,7 @@ def test_what_the_repository_has_is_read_and_the_steps_follow_it(tmp_path, capsy
     assert 'pinned-files: "requirements.txt"' in workflow
     assert "# DVC remote: storage (s3://bucket/churn)" in (root / ".github" / "mlops-ci.yml").read_text()
     steps = re.findall(r"^  (\d)\. (\S+ \S+)", out, re.MULTILINE)
-    assert steps == [("1", "Set the"), ("2", "Requirements: pinned"), ("3", "Review and")], out
+    assert steps == [("1", "Set the"), ("2", "Requirements: pinned"), ("3", "Review and"), ("4", "Check what")], out
 
 
 def test_unpinned_requirements_and_a_missing_remote_are_next_steps(tmp_path, capsys):
