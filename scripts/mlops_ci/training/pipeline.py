@@ -1,19 +1,19 @@
 """The files a DVC pipeline declares in dvc.yaml: each stage's outs, metrics and plots, the params
 files its stages read, and the top-level `metrics:`, `plots:` and `params:` that dvclive adds.
 
-An entry is a path, or a one-key mapping from the path to its options (`- models/model.pkl:
-{cache: false}`); a top-level plot may instead be a named definition whose `x`/`y` map files to
-fields. Paths are relative to the folder of dvc.yaml.
+dvc.yaml is read by DVC's own loader, so `vars:`, `${}` interpolation and `foreach`/`matrix` stages
+are resolved as `dvc repro` resolves them, and a stage's `wdir:` is applied. A top-level plot may be
+a path or a named definition whose `x`/`y` map files to fields. Paths are relative to the folder of
+dvc.yaml.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
-
-import yaml
 
 from mlops_ci.core.errors import MlopsCiError
 
@@ -30,11 +30,6 @@ class Declared:
     params_files: list[str] = field(default_factory=list)
 
 
-def _paths(entries: Iterable[Any] | None) -> list[str]:
-    return [str(next(iter(entry)) if isinstance(entry, dict) else entry).rstrip("/")
-            for entry in entries or [] if entry]
-
-
 def _plot_files(entry: Any) -> list[str]:
     """The files of one top-level `plots:` entry: a path, `{path: options}`, or `{id: {x:, y:}}`
     whose x or y maps files to fields."""
@@ -47,26 +42,40 @@ def _plot_files(entry: Any) -> list[str]:
 
 
 def _unique(paths: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(paths))
+    return list(dict.fromkeys(str(path).rstrip("/") for path in paths if path))
 
 
 def declared(repo: Path) -> Declared:
-    """The files the dvc.yaml of DVC project `repo` declares (error, exit 2, when it cannot be read)."""
+    """The files the dvc.yaml of DVC project `repo` declares (error, exit 2, when DVC cannot load it)."""
+    # pylint: disable=import-outside-toplevel  # DVC's import costs about a second: only where it is read
+    from dvc.dependency.param import ParamsDependency
+    from dvc.dvcfile import load_file
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
     path = repo / "dvc.yaml"
+    if not path.is_file():
+        raise MlopsCiError("no dvc.yaml: not a DVC pipeline", where=str(repo))
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise MlopsCiError(f"cannot read: {str(error).splitlines()[0]}", where=str(path)) from error
-    if not isinstance(document, dict):
-        raise MlopsCiError("not a mapping of stages", where=str(path))
-    stages = [stage for stage in (document.get("stages") or {}).values() if isinstance(stage, dict)]
-    metrics = [*(p for s in stages for p in _paths(s.get("metrics"))), *_paths(document.get("metrics"))]
-    plots = [*(p for s in stages for p in _paths(s.get("plots"))),
-             *(p for entry in document.get("plots") or [] for p in _plot_files(entry))]
-    params_files = [DEFAULT_PARAMS_FILE if not isinstance(entry, dict) else str(name)
-                    for stage in stages for entry in stage.get("params") or []
-                    for name in (entry if isinstance(entry, dict) else [entry])]
-    params_files += _paths(document.get("params"))
-    outs = [p for s in stages for kind in ("outs", "metrics", "plots") for p in _paths(s.get(kind))]
-    return Declared(outs=_unique(outs), metrics=_unique(metrics), plots=_unique(plots),
-                    params_files=_unique(params_files))
+        # uninitialized: a checkout's dvc.yaml is readable before `dvc init` or without .dvc/
+        with Repo(str(repo), uninitialized=True) as dvc_repo:
+            root = dvc_repo.root_dir
+            pipeline = load_file(dvc_repo, os.path.join(root, path.name))
+            stages = list(pipeline.stages.values())
+            top_metrics, top_plots, top_params = pipeline.metrics, pipeline.plots, pipeline.params
+    except DvcException as error:
+        lines = str(error).strip().splitlines()
+        raise MlopsCiError(f"cannot read: {lines[0] if lines else type(error).__name__}",
+                           where=str(path)) from error
+
+    def relative(file: Any) -> str:
+        return PurePath(os.path.relpath(str(file), root)).as_posix()
+
+    outs = [relative(out.fs_path) for stage in stages for out in stage.outs]
+    metrics = [relative(out.fs_path) for stage in stages for out in stage.outs if out.metric]
+    plots = [relative(out.fs_path) for stage in stages for out in stage.outs if out.plot]
+    params_files = [relative(dep.fs_path) for stage in stages for dep in stage.deps
+                    if isinstance(dep, ParamsDependency)]
+    return Declared(outs=_unique(outs), metrics=_unique([*metrics, *top_metrics]),
+                    plots=_unique([*plots, *(file for entry in top_plots for file in _plot_files(entry))]),
+                    params_files=_unique([*params_files, *top_params]))
