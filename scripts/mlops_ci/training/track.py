@@ -217,7 +217,8 @@ def track(repo: Path, config_option: str | None, environ: Mapping[str, str]) -> 
     model = config.model
     if model is None:
         print(f"track: no model: section in {config.source or repo / '.github' / 'mlops-ci.yml'}: params, "
-              "metrics and artifacts are logged, no model is registered (model: {name, path, flavor} names one)")
+              "metrics and artifacts are logged, no model is registered "
+              "(model: {name, path, flavor} names one)")
     try:
         if not environ.get("MLFLOW_TRACKING_URI"):
             if model is not None:

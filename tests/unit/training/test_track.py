@@ -186,7 +186,8 @@ def test_a_model_file_the_pipeline_did_not_write_is_refused(tmp_path, no_mlflow,
     assert "model.path: models/model.pkl does not exist" in capsys.readouterr().err
 
 
-def test_a_project_without_a_model_section_is_tracked_and_says_it_registers_nothing(tmp_path, no_mlflow, capsys):
+def test_a_project_without_a_model_section_is_tracked_and_says_it_registers_nothing(tmp_path, no_mlflow,
+                                                                                    capsys):
     write_project(tmp_path)
     (tmp_path / ".github" / "mlops-ci.yml").write_text("policy: {}\n", encoding="utf-8")
     assert main(["track", "--repo", str(tmp_path)]) == 0
