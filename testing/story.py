@@ -48,6 +48,7 @@ class Story:
         self.times: dict[str, float] = {}
 
     def step(self, title: str, command: str) -> str:
+        """Run one command of the story in the project, timed under `title`; its output."""
         started = time.monotonic()
         output = shell(command, self.project)
         self.times[title] = time.monotonic() - started
