@@ -11,44 +11,20 @@ main makes the version trained for the feature PR the champion. Each step's wall
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from mlflow.tracking import MlflowClient
 
 from mlops_ci.core.proc import git
-from mlops_ci.local.github.state import GitHubState, Repository
+from testing.story import PROJECTS, Story, shell
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-PROJECTS = Path(__file__).resolve().parents[1] / "projects"
 NAME = "wine-forest"
 FEATURE = "feature/PROJ-1-more-trees"
 DOCS = "feature/PROJ-2-readme"
-GIT_IDENTITY = {"GIT_AUTHOR_NAME": "Data Scientist", "GIT_AUTHOR_EMAIL": "ds@acme.invalid",
-                "GIT_COMMITTER_NAME": "Data Scientist", "GIT_COMMITTER_EMAIL": "ds@acme.invalid"}
-
-
-def user_env() -> dict[str, str]:
-    """The shell a user has: this environment's tools (mlops-ci, dvc, python) first on PATH."""
-    return {**os.environ, **GIT_IDENTITY, "DVC_NO_ANALYTICS": "1",
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
-def shell(command: str, cwd: Path) -> str:
-    """Run a bash command line as the user would; its output (stdout and stderr), echoed."""
-    done = subprocess.run(["bash", "-ec", command], cwd=cwd, env=user_env(), capture_output=True, text=True,
-                          timeout=1800, check=False)
-    output = done.stdout + done.stderr
-    print(f"$ {command}\n{output}", flush=True)
-    assert done.returncode == 0, f"{command}: exit {done.returncode}\n{output[-6000:]}"
-    return output
 
 
 def make_wine_project(work: Path) -> Path:
@@ -67,42 +43,6 @@ def make_wine_project(work: Path) -> Path:
     assert not git(project, "status", "--porcelain"), "the seeded project has nothing left to commit"
     assert git(project, "rev-parse", "main") == git(project, "rev-parse", "develop")
     return project
-
-
-class Story:
-    """The user's terminal in the project: `mlops-ci local pr ...` commands, each step timed."""
-
-    def __init__(self, project: Path, out: Path) -> None:
-        self.project = project
-        self.out = out
-        self.times: dict[str, float] = {}
-
-    def step(self, title: str, command: str) -> str:
-        started = time.monotonic()
-        output = shell(command, self.project)
-        self.times[title] = time.monotonic() - started
-        return output
-
-    def pr(self, title: str, *args: str) -> str:
-        """`mlops-ci local pr ARGS` (results of a run under out/<step number>); its output."""
-        out = self.out / f"{len(self.times) + 1:02d}"
-        extra = f" --out {out}" if args[0] in ("open", "sync", "merge") else ""
-        return self.step(title, "python -m mlops_ci local pr " + " ".join(args) + extra)
-
-    def jobs(self) -> dict[str, dict]:
-        """The last run's jobs by job id (`train/train/plan` -> `plan`)."""
-        result = json.loads((self.out / f"{len(self.times):02d}" / "result.json").read_text(encoding="utf-8"))
-        return {job["name"].rsplit("/", 1)[-1]: job for job in result["jobs"]}
-
-    def github(self) -> Repository:
-        """The project's local GitHub state (PRs, reviews, comments) as `local pr` left it."""
-        [repository] = GitHubState.load(self.project / ".mlops-ci" / "github-state.json").repos.values()
-        return repository
-
-    def registry(self) -> MlflowClient:
-        """A client on the MLflow store `local pr` started its server with."""
-        [database] = (self.project / ".mlops-ci" / "mlflow").rglob("*.db")
-        return MlflowClient(tracking_uri=f"sqlite:///{database}", registry_uri=f"sqlite:///{database}")
 
 
 def test_the_whole_story_on_a_scaffolded_project_with_its_own_model(tmp_path, monkeypatch):

@@ -5,8 +5,11 @@ MLflow run has one flat namespace. The training's track step logs, and everythin
 metrics back (the report's champion column, promotion gates, alert rules) expects:
 
 - a project with one metrics file: the dotted key as it is (`accuracy`, `per_class.0.f1`);
-- a project with several metrics files: `<file stem>.<dotted key>` (`eval.accuracy`,
-  `train.accuracy`), so a key present in two files stays two metrics. Their stems must differ.
+- a project with several metrics files: `<file name>.<dotted key>` (`eval.accuracy`,
+  `train.accuracy`), so a key present in two files stays two metrics. A file's name is its stem;
+  where files share a stem (two dvclive folders, each with a `metrics.json`), each of those is named
+  by its path without the suffix (`dvclive/metrics.accuracy`, `eval/metrics.accuracy`), or by its
+  whole path where even that is shared (`a.json`, `a.yaml`).
 
 `mlops-ci track` (training.track) logs by this rule; a project's own tracker must follow it too.
 
@@ -31,12 +34,27 @@ LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|latency", re.IGNORECASE)
 INFORMATIONAL = re.compile(r"importance|time|duration|count|(?:^|[._/])n_", re.IGNORECASE)
 
 
+def _file_names(path: str) -> tuple[str, str, str]:
+    """The names a metrics file may go by, shortest first: stem, path without suffix, path."""
+    return PurePosixPath(path).stem, str(PurePosixPath(path).with_suffix("")), path
+
+
+def file_name(path: str, paths: Collection[str]) -> str:
+    """The name that prefixes the metrics of file `path` among the project's metrics files `paths`:
+    the shortest of its names that no other file shares."""
+    others = set(paths) - {path}
+    for level, candidate in enumerate(_file_names(path)):
+        if all(_file_names(other)[level] != candidate for other in others):
+            return candidate
+    return path
+
+
 def mlflow_key(path: str, name: str, paths: Collection[str]) -> str:
     """The MLflow metric key of metric `name` in metrics file `path`, `paths` being every metrics
     file of the project."""
-    if len(set(paths)) <= 1:
+    if len(set(paths) | {path}) <= 1:
         return name
-    return f"{PurePosixPath(path).stem}.{name}"
+    return f"{file_name(path, paths)}.{name}"
 
 
 def name_direction(name: str) -> str:

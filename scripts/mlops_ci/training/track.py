@@ -7,12 +7,14 @@ registers its model, using only what dvc.yaml declares and the `model:` section 
   another file by `FILE:KEY`, as `train experiment --set` names them.
 - metrics: every number in every metrics file, named by the metric-name contract
   (registry.metric_names). dvclive's step series (`<dir>/plots/metrics/**.tsv` beside
-  `<dir>/metrics.json`) become the metric's MLflow history, one point per step.
+  `<dir>/metrics.json`) become the metric's MLflow history, one point per step; dvclive's own `step`
+  key is no metric.
 - artifacts: the metrics and plots files, image outs, the promotion's predictions file, dvc.lock.
 - tags, on the run and the version: commit, branch, PR, workflow run, pipeline fingerprint, and the
   DVC hash of each `.dvc` file's data (registry.tags).
 - the model: `model.path`, loaded as `model.flavor` (training.flavors) before anything is logged,
-  logged in that flavor and registered as a new version of `model.name`.
+  logged in that flavor and registered as a new version of `model.name`. Without a `model:` section
+  the run is logged all the same, and nothing is registered (one line says so).
 
 The environment is the track-command contract that a project's own tracker follows as well:
 MLFLOW_TRACKING_URI (without it, the model is only loaded as a check), MLOPS_CI_EXPERIMENT,
@@ -49,6 +51,7 @@ from mlops_ci.training.fingerprint import pipeline_fingerprint
 from mlops_ci.training.pipeline import DEFAULT_PARAMS_FILE, Declared, declared
 
 DEFAULT_PREDICTIONS = "eval/predictions.csv"
+DVCLIVE_STEP = "step"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp")
 
 
@@ -57,7 +60,7 @@ class TrackResult:
     """What a track command reports: the MLflow run, and the version registered from it."""
 
     run_id: str
-    model_name: str
+    model_name: str | None
     model_version: str | None
 
 
@@ -110,19 +113,20 @@ def metrics_of(repo: Path, files: list[str]) -> list[tuple[str, float, int | Non
         series = step_series(repo, name)
         for key, value in flatten(read_tree(repo / name) or {}).items():
             number = _number(value)
-            if number is not None and key not in series:
+            # dvclive's own `step` (the last step's number) counts the history; it scores nothing
+            if number is not None and key not in series and not (series and key == DVCLIVE_STEP):
                 points.append((mlflow_key(name, key, files), number, None, 0))
         points += [(mlflow_key(name, key, files), value, stamp, step)
                    for key, rows in series.items() for step, stamp, value in rows]
     return points
 
 
-def artifacts_of(repo: Path, pipeline: Declared, model: ModelConfig, predictions: str) -> list[str]:
+def artifacts_of(repo: Path, pipeline: Declared, model: ModelConfig | None, predictions: str) -> list[str]:
     """The files and folders logged as the run's artifacts (each under its own relative path)."""
     images = [out for out in pipeline.outs if out.lower().endswith(IMAGE_SUFFIXES)]
     wanted = [*pipeline.metrics, *pipeline.plots, *images, predictions, "dvc.lock"]
     return [path for path in dict.fromkeys(wanted)
-            if path != model.path and (repo / path).exists()]
+            if (model is None or path != model.path) and (repo / path).exists()]
 
 
 def data_tags(repo: Path) -> dict[str, str]:
@@ -174,14 +178,15 @@ def checked_model(repo: Path, model: ModelConfig, pipeline: Declared) -> Any:
     return flavors.load(model, repo)
 
 
-def log_run(repo: Path, model: ModelConfig, *, experiment: str, name: str, registering: bool,
+def log_run(repo: Path, model: ModelConfig | None, *, experiment: str, name: str | None, registering: bool,
             environ: Mapping[str, str], predictions: str) -> TrackResult:
-    """One MLflow run of the project's results with the model; the model registered unless not."""
+    """One MLflow run of the project's results with the model (when there is one); the model
+    registered unless not."""
     import mlflow  # pylint: disable=import-outside-toplevel  # ~2 s import, only where it logs
     from mlflow.entities import Metric, Param  # pylint: disable=import-outside-toplevel
 
     pipeline = declared(repo)
-    loaded = checked_model(repo, model, pipeline)
+    loaded = checked_model(repo, model, pipeline) if model is not None else None
     params = params_of(repo, pipeline.params_files)
     points = metrics_of(repo, pipeline.metrics)
     tags = lineage_tags(repo, environ)
@@ -197,6 +202,8 @@ def log_run(repo: Path, model: ModelConfig, *, experiment: str, name: str, regis
                 mlflow.log_artifacts(str(repo / path), artifact_path=path)
             else:
                 mlflow.log_artifact(str(repo / path), artifact_path=parent)
+        if model is None:
+            return TrackResult(active.info.run_id, None, None)
         info = flavors.log(loaded, model, repo, serving_requirements(repo, model))
     version = mlflow.register_model(info.model_uri, name, tags=tags).version if registering else None
     return TrackResult(active.info.run_id, name, None if version is None else str(version))
@@ -204,19 +211,26 @@ def log_run(repo: Path, model: ModelConfig, *, experiment: str, name: str, regis
 
 def track(repo: Path, config_option: str | None, environ: Mapping[str, str]) -> TrackResult | None:
     """`mlops-ci track` in DVC project `repo`: the result, or None when there is no MLflow to log to
-    (the model is still loaded, as a check)."""
+    (the model is still loaded, as a check). Without a model section, the experiment is
+    MLOPS_CI_EXPERIMENT or the project folder's name."""
     config = load_config(config_option, repo=repo)
     model = config.model
     if model is None:
-        raise MlopsCiError("model: not set: name the model the pipeline writes (model: {name, path, flavor})",
-                           where=config.source or str(repo / ".github" / "mlops-ci.yml"))
+        print(f"track: no model: section in {config.source or repo / '.github' / 'mlops-ci.yml'}: params, "
+              "metrics and artifacts are logged, no model is registered "
+              "(model: {name, path, flavor} names one)")
     try:
         if not environ.get("MLFLOW_TRACKING_URI"):
-            checked_model(repo, model, declared(repo))
+            if model is not None:
+                checked_model(repo, model, declared(repo))
+            print("track: MLFLOW_TRACKING_URI is not set: "
+                  + ("the model loads; " if model is not None else "") + "nothing logged to MLflow.")
             return None
         with bounded_mlflow_retries():
-            return log_run(repo, model, experiment=environ.get("MLOPS_CI_EXPERIMENT") or model.experiment
-                           or model.name, name=environ.get("MLOPS_CI_MODEL_NAME") or model.name,
+            experiment = environ.get("MLOPS_CI_EXPERIMENT") or (
+                (model.experiment or model.name) if model is not None else repo.resolve().name)
+            return log_run(repo, model, experiment=experiment,
+                           name=None if model is None else environ.get("MLOPS_CI_MODEL_NAME") or model.name,
                            registering=environ.get("MLOPS_CI_REGISTER", "true").lower() != "false",
                            environ=environ, predictions=config.promotion.predictions or DEFAULT_PREDICTIONS)
     except MlopsCiError as error:
@@ -233,7 +247,6 @@ def run(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci track`."""
     result = track(Path(args.repo), args.config, dict(os.environ))
     if result is None:
-        print("track: MLFLOW_TRACKING_URI is not set: the model loads; nothing logged to MLflow.")
         return EXIT_OK
     line = json.dumps(asdict(result))
     if os.environ.get("MLOPS_CI_TRACK_OUTPUT"):

@@ -14,3 +14,11 @@ def test_several_metrics_files_prefix_the_file_stem():
     paths = ["metrics/train.json", "metrics/eval.json"]
     assert [mlflow_key(path, "accuracy", paths) for path in paths] == ["train.accuracy", "eval.accuracy"]
     assert mlflow_key("reports/eval.yaml", "per_class.0.f1", ["a.json", "reports/eval.yaml"]) == "eval.per_class.0.f1"
+
+
+def test_files_sharing_a_stem_are_named_by_their_path_so_their_metrics_never_collide():
+    paths = ["dvclive/metrics.json", "eval/metrics.json", "metrics/test.json"]
+    assert [mlflow_key(path, "accuracy", paths) for path in paths] == [
+        "dvclive/metrics.accuracy", "eval/metrics.accuracy", "test.accuracy"]
+    same_folder = ["eval/a.json", "eval/a.yaml"]
+    assert [mlflow_key(path, "x", same_folder) for path in same_folder] == ["eval/a.json.x", "eval/a.yaml.x"]
