@@ -130,9 +130,10 @@ def dvc_error(stderr: str, returncode: int) -> str:
     return detail if first == lines[-1] else f"{detail} ({lines[-1]})"
 
 
-def run_dvc(repo: Path, *args: str, timeout: float = DVC_TIMEOUT) -> tuple[Any, list[str]]:
+def run_dvc(repo: Path, *args: str, timeout: float | None = None) -> tuple[Any, list[str]]:
     """Run `dvc ARGS --json` in `repo`: (its parsed JSON, its warning lines). Failure, or no answer
-    within `timeout` seconds (a remote that doesn't answer): MlopsCiError."""
+    within `timeout` seconds (default DVC_TIMEOUT; a remote that doesn't answer): MlopsCiError."""
+    timeout = DVC_TIMEOUT if timeout is None else timeout
     command = [*dvc_command(), *args, "--json"]
     label = "dvc " + " ".join(arg for arg in args[:2])
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}

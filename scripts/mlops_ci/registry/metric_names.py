@@ -14,7 +14,8 @@ metrics back (the report's champion column, promotion gates, alert rules) expect
 `mlops-ci track` (training.track) logs by this rule; a project's own tracker must follow it too.
 
 A name also says which way is better, unless the `report:` config says otherwise: names with
-importance, time, duration, count or a leading n_ are informational (a change is shown, never judged),
+importance, time, duration, count or a leading n_, and the progress counters step and epoch(s) (dvclive
+writes `step` into metrics.json), are informational (a change is shown, never judged),
 names with loss, error, rmse, mae, mse or latency lower-is-better, any other higher-is-better.
 """
 
@@ -29,9 +30,11 @@ from mlops_ci.config.sections import ReportConfig
 
 HIGHER, LOWER, INFO = "higher", "lower", "informational"
 LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|latency", re.IGNORECASE)
-# Values that describe rather than score a model (feature importances, timings, counts): a change in
-# them is neither better nor worse. `n_` only at a word start: train_loss is not a count.
-INFORMATIONAL = re.compile(r"importance|time|duration|count|(?:^|[._/])n_", re.IGNORECASE)
+# Values that describe rather than score a model (feature importances, timings, counts, how far training
+# went): a change in them is neither better nor worse. `n_` only at a word start: train_loss is not a
+# count; step and epoch(s) only as the whole last name: dvclive's `step`, not `step_loss`.
+INFORMATIONAL = re.compile(r"importance|time|duration|count|(?:^|[._/])n_|(?:^|[._/])(?:step|epochs?)$",
+                           re.IGNORECASE)
 
 
 def _file_names(path: str) -> tuple[str, str, str]:

@@ -453,6 +453,8 @@ def test_one_metrics_file_keeps_bare_mlflow_keys():
     ("n_samples", ReportConfig(), INFO), ("eval.n_errors", ReportConfig(), INFO),
     ("train_loss", ReportConfig(), LOWER), ("accuracy", ReportConfig(), HIGHER),
     ("epochs", ReportConfig(informational=("epochs",)), INFO),
+    ("step", ReportConfig(), INFO), ("dvclive/metrics.step", ReportConfig(), INFO), ("epoch", ReportConfig(), INFO),
+    ("step_accuracy", ReportConfig(), HIGHER), ("stepwise_loss", ReportConfig(), LOWER),
     ("count_ratio", ReportConfig(higher_is_better=("count_*",)), HIGHER),
     ("loss", ReportConfig(informational=("eval.*",)), LOWER),
 ])
