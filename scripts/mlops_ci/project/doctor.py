@@ -154,13 +154,14 @@ def check_model(repo: Path, pipeline: Declared | None, config_option: str | None
     if unloadable:
         return unloadable
     if pipeline is None:
-        return Check(name, SKIP, f"{model.name}: flavor {model.flavor} loads; whether {model.path} is an "
+        return Check(name, SKIP, f"{model.name}: flavor {model.flavor}'s library imports; whether {model.path} is an "
                                  "out needs a dvc.yaml that DVC reads (above)")
     if not pipeline.has_out(model.path):
         return Check(name, FAIL, f"model.path {model.path} is not an out of any stage in dvc.yaml, so DVC "
                                  "neither versions nor restores it",
                      f"add {model.path} to the outs: of the stage that writes it")
-    return Check(name, OK, f"{model.name}: {model.path} is a DVC out, flavor {model.flavor} loads")
+    return Check(name, OK, f"{model.name}: {model.path} is a DVC out, flavor {model.flavor}'s library imports "
+                             "(`mlops-ci track` loads the file itself after `dvc repro`)")
 
 
 def check_params(repo: Path, pipeline: Declared | None) -> Check:
@@ -170,7 +171,9 @@ def check_params(repo: Path, pipeline: Declared | None) -> Check:
         return Check(name, SKIP, "which params files the stages read needs a dvc.yaml that DVC reads (above)")
     if not pipeline.params_files:
         return Check(name, OK, "no stage reads a params file")
-    missing = [path for path in pipeline.params_files if not (repo / path).is_file()]
+    # A params file a stage writes (dvclive's results/train/params.yaml) is there once the pipeline runs.
+    missing = [path for path in pipeline.params_files
+               if not (repo / path).is_file() and not pipeline.produces(path)]
     if missing:
         return Check(name, FAIL, f"missing {_listed(missing)}, which stages of dvc.yaml read",
                      "commit the file, or drop it from the stages' params:")

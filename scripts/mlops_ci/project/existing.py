@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +35,11 @@ _PR_TEMPLATE_FOLDERS = ("", ".github", "docs")
 _PR_TEMPLATE_NAMES = ("pull_request_template.md", "pull_request_template")
 # The pre-push hook (mlops-ci-branch-name) runs only when pre-commit installs that hook type.
 HOOK_TYPES = ("pre-commit", "pre-push")
-# Dependency files at the repository's root, as the scaffold's mlops-ci-deps hook matches them.
-_DEPENDENCY_PATTERNS = ("requirements*.txt", "environment.yml", "environment.yaml")
+# Dependency files anywhere in the repository, as the scaffold's mlops-ci-deps hook matches them (its
+# `files:`; a test holds the two together): the lint-test job's pins check must see what the hook sees.
+DEPENDENCY_FILES = re.compile(r"(^|/)(requirements[^/]*\.txt|environment\.ya?ml)$")
+# The file the lint-test job installs when the repository has it (the workflow input's default).
+DEFAULT_REQUIREMENTS = "requirements.txt"
 # What the caller workflows read (workflows-templates/; a test holds the names to them).
 TRACKING_VARIABLE = "MLFLOW_TRACKING_URI"
 STORE_VARIABLE = "OBJECT_STORE_ENDPOINT_URL"
@@ -111,9 +115,17 @@ def model_outs(pipeline: Declared) -> list[tuple[str, str]]:
 
 
 def dependency_files(root: Path) -> list[str]:
-    """The pip requirements and conda environment files at the repository's root, sorted."""
-    return sorted({path.name for pattern in _DEPENDENCY_PATTERNS for path in root.glob(pattern)
-                   if path.is_file()})
+    """The pip requirements and conda environment files of the repository (tracked, or new and not
+    ignored), those at its root first, each group sorted."""
+    listed = git_output(root, "ls-files", "--cached", "--others", "--exclude-standard") or ""
+    found = {path for path in listed.splitlines() if DEPENDENCY_FILES.search(path) and (root / path).is_file()}
+    return sorted(found, key=lambda path: ("/" in path, path))
+
+
+def install_file(files: list[str]) -> str | None:
+    """The dependency file the lint-test job installs: requirements.txt when there is one, else the
+    first of `files` (root ones first); None when there is none."""
+    return DEFAULT_REQUIREMENTS if DEFAULT_REQUIREMENTS in files else next(iter(files), None)
 
 
 def survey(root: Path) -> Found:
@@ -272,8 +284,9 @@ def _file_actions(root: Path, name: str, found: Found, workflows: dict[str, str]
 
 def _requirements_step(root: Path, files: list[str]) -> str:
     if not files:
-        return ("Requirements: no requirements*.txt or environment.yml at the root, so the lint-test job "
-                "checks no pins (its `pinned-files` input is empty): add one, pinned, and name it there.")
+        return ("Requirements: no requirements*.txt or environment.yml, so the lint-test job checks no pins "
+                "(its `pinned-files` input is empty) and has nothing to install: add a pinned "
+                f"{DEFAULT_REQUIREMENTS} (it installs that file).")
     try:
         result = check_files([str(root / file) for file in files])
     except MlopsCiError as error:

@@ -91,12 +91,19 @@ def scaffold_files(values: dict[str, str]) -> dict[str, str]:
 
 
 def workflow_files(source: Path, org: str, ref: str, *, default_branch: str = "main",
-                   pinned_files: list[str] | None = None) -> dict[str, str]:
+                   pinned_files: list[str] | None = None, requirements: str | None = None) -> dict[str, str]:
     """The caller templates of the mlops-ci checkout `source`, as this project's workflows."""
     return {(WORKFLOWS / template.name).as_posix():
             templates.instantiate(template.read_text(encoding="utf-8"), org=org, ref=ref,
-                                  default_branch=default_branch, pinned_files=pinned_files)
+                                  default_branch=default_branch, pinned_files=pinned_files,
+                                  requirements=requirements)
             for template in templates.template_files(source)}
+
+
+def _installed(files: list[str]) -> str | None:
+    """The lint-test `requirements` input to write: only when it differs from the input's default."""
+    chosen = existing.install_file(files)
+    return chosen if chosen not in (None, existing.DEFAULT_REQUIREMENTS) else None
 
 
 def write_missing(root: Path, files: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -231,7 +238,8 @@ def run(args: argparse.Namespace) -> int:
     if existing.is_existing(root):
         found = existing.survey(root)
         workflows = workflow_files(source, args.org, args.ref, default_branch=found.default_branch,
-                                   pinned_files=found.dependency_files)
+                                   pinned_files=found.dependency_files,
+                                   requirements=_installed(found.dependency_files))
         _adopt(existing.build_plan(root, found, name=name, workflows=workflows, scaffold=scaffold),
                args.dry_run)
     else:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 # `OWNER/mlops-ci/PATH@REF` in a `uses:` value.
 _OWN_USES = re.compile(r"(?P<prefix>uses:\s*)[\w.-]+/(?P<repo>mlops-ci)(?P<path>/[^@\s]+)@[\w./-]+")
-_PINNED_FILES = re.compile(r"^(?P<prefix>\s*pinned-files:).*$", re.MULTILINE)
+_PINNED_FILES = re.compile(r"^(?P<prefix>(?P<indent>\s*)pinned-files:).*$", re.MULTILINE)
 
 
 def default_source() -> Path | None:
@@ -22,11 +22,16 @@ def template_files(source: Path) -> list[Path]:
     return sorted((source / "workflows-templates").glob("*.yml"))
 
 
-def instantiate(text: str, *, org: str, ref: str, default_branch: str = "main",
-                pinned_files: list[str] | None = None) -> str:
-    """A template's text as a project uses it: our `uses:` at ORG and REF, placeholders filled, and
-    the lint-test job's `pinned-files` set to `pinned_files` when given (empty: the check is skipped)."""
+def instantiate(text: str, *, org: str, ref: str, default_branch: str = "main",  # pylint: disable=too-many-arguments
+                pinned_files: list[str] | None = None, requirements: str | None = None) -> str:
+    """A template's text as a project uses it: our `uses:` at ORG and REF, placeholders filled, the
+    lint-test job's `pinned-files` set to `pinned_files` when given (empty: the check is skipped), and
+    its `requirements` (the file it installs) set beside it when given."""
     text = _OWN_USES.sub(lambda m: f"{m['prefix']}{org}/{m['repo']}{m['path']}@{ref}", text)
-    if pinned_files is not None:
-        text = _PINNED_FILES.sub(lambda m: f"{m['prefix']} \"{' '.join(pinned_files)}\"", text)
+
+    def lint_test_inputs(match: re.Match[str]) -> str:
+        line = match[0] if pinned_files is None else f"{match['prefix']} \"{' '.join(pinned_files)}\""
+        return line if requirements is None else f"{match['indent']}requirements: {requirements}\n{line}"
+
+    text = _PINNED_FILES.sub(lint_test_inputs, text)
     return text.replace("$default-branch", default_branch)

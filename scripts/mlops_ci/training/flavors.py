@@ -178,9 +178,11 @@ def _log_pyfunc(_loaded: Any, model: ModelConfig, project: Path, requirements: A
     import mlflow.pyfunc  # pylint: disable=import-outside-toplevel
     from mlops_ci.training import pyfunc_model  # pylint: disable=import-outside-toplevel  # imports mlflow
     package = project / model.loader.partition(":")[0].split(".")[0]
-    code = package if package.is_dir() else package.with_suffix(".py")
+    # The project's own loader travels with the model; one from an installed package
+    # (fastai.learner:load_learner) comes back with the requirements instead.
+    code = [str(path) for path in (package, package.with_suffix(".py")) if path.exists()][:1]
     return mlflow.pyfunc.log_model(name="model", python_model=pyfunc_model.ProjectModel(model.loader),
-                                   artifacts={"model": str(project / model.path)}, code_paths=[str(code)],
+                                   artifacts={"model": str(project / model.path)}, code_paths=code or None,
                                    pip_requirements=requirements)
 
 

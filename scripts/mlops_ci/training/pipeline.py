@@ -37,6 +37,11 @@ class Declared:
         """Whether `path` (relative to dvc.yaml's folder) is an out of some stage."""
         return posixpath.normpath(path.rstrip("/")) in self.outs
 
+    def produces(self, path: str) -> bool:
+        """Whether a stage writes `path`: it is an out, or lies in an out folder (dvclive's params.yaml)."""
+        path = posixpath.normpath(path)
+        return any(path == out or path.startswith(out + "/") for out in self.outs)
+
 
 def _paths(entries: Iterable[Any] | None) -> list[str]:
     return [str(next(iter(entry)) if isinstance(entry, dict) else entry).rstrip("/")

@@ -78,6 +78,22 @@ def test_each_flavor_registers_a_model_that_serves(tmp_path, tracking, mlflow_se
     assert len(predictions) == 5
 
 
+def test_a_pyfunc_loader_from_an_installed_package_registers(tmp_path, tracking, mlflow_server):
+    # fastai.learner:load_learner, say: nothing of the project to ship with the model.
+    project = tmp_path / "project"
+    write_project(project, "joblib", name="tracked-installed-loader")
+    (project / ".github" / "mlops-ci.yml").write_text(
+        "model:\n  name: tracked-installed-loader\n  path: models/model.joblib\n  flavor: pyfunc\n"
+        "  loader: joblib:load\n", encoding="utf-8")
+    git(project, "init", "--quiet")
+    git(project, "add", ".")
+    git(project, *GIT_IDENTITY, "commit", "--quiet", "-m", "trained")
+    assert main(["track", "--repo", str(project)]) == 0
+    result = json.loads(tracking.read_text(encoding="utf-8"))
+    served = mlflow.pyfunc.load_model(f"models:/tracked-installed-loader/{result['model_version']}")
+    assert len(served.predict(training_rows(5)[0].tolist())) == 5
+
+
 def test_a_run_that_must_not_register_logs_without_a_version(tmp_path, tracking, mlflow_server, monkeypatch):
     project = committed_project(tmp_path / "project", "sklearn", "tracked-unregistered")
     monkeypatch.setenv("MLOPS_CI_REGISTER", "false")

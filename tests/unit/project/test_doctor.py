@@ -15,9 +15,9 @@ import pytest
 
 from mlops_ci.cli import main
 from mlops_ci.core.proc import git
-from mlops_ci.project.doctor import FAIL, OK, SKIP, check_mlflow, check_remote, doctor
+from mlops_ci.project.doctor import FAIL, OK, SKIP, check_mlflow, check_params, check_remote, doctor
 from mlops_ci.training import flavors
-from mlops_ci.training.pipeline import declared
+from mlops_ci.training.pipeline import Declared, declared
 from testing.pipeline import fixture_venv_path  # noqa: F401  # pylint: disable=unused-import
 
 # A templated pipeline: `vars` and `${}` are resolved by DVC's loader before doctor reads it.
@@ -105,7 +105,8 @@ def test_a_ready_repository_passes_every_check(repo, capsys):
     assert main(["doctor", str(repo)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines[:6]] == ["ok", "ok", "ok", "ok", "ok", "skip"]
-    assert lines[2] == "ok   model: scorer: models/model.pkl is a DVC out, flavor sklearn loads"
+    assert lines[2] == ("ok   model: scorer: models/model.pkl is a DVC out, flavor sklearn's library imports "
+                        "(`mlops-ci track` loads the file itself after `dvc repro`)")
     assert lines[-1] == "doctor: 6 of 6 check(s) passed or skipped, 0 failed"
 
 
@@ -228,3 +229,13 @@ def test_exit_2_when_dir_is_no_folder_of_a_git_repository(tmp_path, capsys):
     assert main(["doctor", str(tmp_path / "nowhere")]) == 2
     assert main(["doctor", str(tmp_path)]) == 2
     assert "not in a git repository" in capsys.readouterr().err
+
+
+def test_a_params_file_a_stage_writes_is_not_missing(tmp_path):
+    # dvclive writes results/train/params.yaml, which dvc.yaml's top-level params: then names.
+    pipeline = Declared(outs=["results/train", "models/model.pkl"],
+                        params_files=["params.yaml", "results/train/params.yaml"])
+    (tmp_path / "params.yaml").write_text("lr: 0.1\n")
+    assert check_params(tmp_path, pipeline).status == OK
+    (tmp_path / "params.yaml").unlink()
+    assert check_params(tmp_path, pipeline).detail.startswith("missing params.yaml,")

@@ -252,3 +252,28 @@ def test_an_empty_folder_inside_a_repository_is_a_new_project(tmp_path):
     (outer / "churn").mkdir()
     assert not existing.is_existing(outer / "churn")
     assert existing.is_existing(outer)
+
+
+def test_dependency_files_anywhere_are_pinned_and_the_installed_one_is_named(tmp_path):
+    root = project(tmp_path, **{"src/requirements.txt": "numpy==2.4.6\n",
+                                "deploy/code/requirements.txt": "flask==3.1.1\n"})
+    assert init(root) == 0
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "mlops-ci-pull-request.yml").read_text())
+    lint_test = workflow["jobs"]["lint-test"]["with"]
+    # What the mlops-ci-deps hook checks, the job checks too; it installs the first one found.
+    assert lint_test["pinned-files"] == "deploy/code/requirements.txt src/requirements.txt"
+    assert lint_test["requirements"] == "deploy/code/requirements.txt"
+
+
+def test_a_root_requirements_txt_is_the_installed_default(tmp_path):
+    root = project(tmp_path, **{"requirements.txt": "numpy==2.4.6\n", "src/requirements-dev.txt": "x==1\n"})
+    assert init(root) == 0
+    workflow = yaml.safe_load((root / ".github" / "workflows" / "mlops-ci-pull-request.yml").read_text())
+    assert "requirements" not in workflow["jobs"]["lint-test"]["with"]  # the input's default
+    assert workflow["jobs"]["lint-test"]["with"]["pinned-files"] == "requirements.txt src/requirements-dev.txt"
+
+
+def test_the_dependency_files_are_those_the_scaffolds_hook_checks():
+    hooks = yaml.safe_load((ROOT / "scripts/mlops_ci/project/scaffold/dot-pre-commit-config.yaml").read_text())
+    [deps] = [hook for repo in hooks["repos"] for hook in repo["hooks"] if hook["id"] == "mlops-ci-deps"]
+    assert deps["files"] == existing.DEPENDENCY_FILES.pattern
