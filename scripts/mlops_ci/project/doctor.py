@@ -154,14 +154,14 @@ def check_model(repo: Path, pipeline: Declared | None, config_option: str | None
     if unloadable:
         return unloadable
     if pipeline is None:
-        return Check(name, SKIP, f"{model.name}: flavor {model.flavor}'s library imports; whether {model.path} is an "
-                                 "out needs a dvc.yaml that DVC reads (above)")
+        return Check(name, SKIP, f"{model.name}: flavor {model.flavor}'s library imports; whether "
+                                 f"{model.path} is an out needs a dvc.yaml that DVC reads (above)")
     if not pipeline.has_out(model.path):
         return Check(name, FAIL, f"model.path {model.path} is not an out of any stage in dvc.yaml, so DVC "
                                  "neither versions nor restores it",
                      f"add {model.path} to the outs: of the stage that writes it")
-    return Check(name, OK, f"{model.name}: {model.path} is a DVC out, flavor {model.flavor}'s library imports "
-                             "(`mlops-ci track` loads the file itself after `dvc repro`)")
+    return Check(name, OK, f"{model.name}: {model.path} is a DVC out, flavor {model.flavor}'s library "
+                             "imports (`mlops-ci track` loads the file itself after `dvc repro`)")
 
 
 def check_params(repo: Path, pipeline: Declared | None) -> Check:

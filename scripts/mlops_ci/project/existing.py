@@ -118,7 +118,8 @@ def dependency_files(root: Path) -> list[str]:
     """The pip requirements and conda environment files of the repository (tracked, or new and not
     ignored), those at its root first, each group sorted."""
     listed = git_output(root, "ls-files", "--cached", "--others", "--exclude-standard") or ""
-    found = {path for path in listed.splitlines() if DEPENDENCY_FILES.search(path) and (root / path).is_file()}
+    found = {path for path in listed.splitlines()
+             if DEPENDENCY_FILES.search(path) and (root / path).is_file()}
     return sorted(found, key=lambda path: ("/" in path, path))
 
 
