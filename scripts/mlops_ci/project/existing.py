@@ -40,6 +40,8 @@ HOOK_TYPES = ("pre-commit", "pre-push")
 DEPENDENCY_FILES = re.compile(r"(^|/)(requirements[^/]*\.txt|environment\.ya?ml)$")
 # The file the lint-test job installs when the repository has it (the workflow input's default).
 DEFAULT_REQUIREMENTS = "requirements.txt"
+# The files pytest collects by default: lint-test's test gate fails when it collects none.
+TEST_FILES = re.compile(r"(^|/)(test_[^/]*|[^/]*_test)\.py$")
 # What the caller workflows read (workflows-templates/; a test holds the names to them).
 TRACKING_VARIABLE = "MLFLOW_TRACKING_URI"
 STORE_VARIABLE = "OBJECT_STORE_ENDPOINT_URL"
@@ -70,6 +72,7 @@ class Found:  # pylint: disable=too-many-instance-attributes  # one field per th
     remote: str | None = None                  # "name (url)" of the default DVC remote
     has_dvc: bool = False                      # .dvc/ is there (dvc init was run)
     dependency_files: list[str] = field(default_factory=list)
+    has_tests: bool = True                     # pytest finds a test file (lint-test fails on none)
 
 
 @dataclass(frozen=True)
@@ -114,13 +117,17 @@ def model_outs(pipeline: Declared) -> list[tuple[str, str]]:
             for flavor in [flavor_of_file(path)] if flavor]
 
 
-def dependency_files(root: Path) -> list[str]:
-    """The pip requirements and conda environment files of the repository (tracked, or new and not
-    ignored), those at its root first, each group sorted."""
+def repository_files(root: Path) -> list[str]:
+    """The repository's files: tracked, or new and not ignored."""
     listed = git_output(root, "ls-files", "--cached", "--others", "--exclude-standard") or ""
-    found = {path for path in listed.splitlines()
-             if DEPENDENCY_FILES.search(path) and (root / path).is_file()}
-    return sorted(found, key=lambda path: ("/" in path, path))
+    return [path for path in listed.splitlines() if (root / path).is_file()]
+
+
+def dependency_files(files: list[str]) -> list[str]:
+    """The pip requirements and conda environment files among the repository's `files`, those at its
+    root first, each group sorted."""
+    return sorted({path for path in files if DEPENDENCY_FILES.search(path)},
+                  key=lambda path: ("/" in path, path))
 
 
 def install_file(files: list[str]) -> str | None:
@@ -132,13 +139,15 @@ def install_file(files: list[str]) -> str | None:
 def survey(root: Path) -> Found:
     """Read what the plan needs: the branches, dvc.yaml, the DVC remote and the dependency files."""
     pipeline = declared(root) if (root / "dvc.yaml").is_file() else None
+    files = repository_files(root)
     found_remotes = remotes(root)
     remote = None
     if found_remotes.default:
         remote = f"{found_remotes.default} ({found_remotes.urls.get(found_remotes.default, '?')})"
     return Found(default_branch=default_branch(root), has_develop=_has_branch(root, "develop"),
                  pipeline=pipeline, models=model_outs(pipeline) if pipeline else [], remote=remote,
-                 has_dvc=(root / ".dvc").is_dir(), dependency_files=dependency_files(root))
+                 has_dvc=(root / ".dvc").is_dir(), dependency_files=dependency_files(files),
+                 has_tests=any(TEST_FILES.search(path) for path in files))
 
 
 def _listed(paths: Iterable[str]) -> str:
@@ -322,6 +331,13 @@ def next_steps(root: Path, found: Found, written: list[str]) -> list[str]:
         steps.append("Add the DVC pipeline that trains the model (dvc.yaml: `dvc stage add`).")
     if not found.models:
         steps.append(f"Fill in the model section of {CONFIG} (it is commented out: no model out was found).")
+    else:
+        path, flavor = found.models[0]
+        steps.append(f"Check the model section of {CONFIG}: flavor {flavor} was read from {path}'s extension, "
+                     "and `mlops-ci track` loads the file with it (another library's file, a fastai pickle "
+                     "say, needs flavor: pyfunc and its loader: docs/users/tracking.md).")
+    if not found.has_tests:
+        steps.append("Add a first test (tests/test_*.py): lint-test runs pytest, and no test collected fails it.")
     if written:
         tops = dict.fromkeys(path.split("/", 1)[0] for path in written)
         # git-flow: main changes only by a PR from develop, so the files reach main with the first release.

@@ -192,7 +192,8 @@ def test_what_the_repository_has_is_read_and_the_steps_follow_it(tmp_path, capsy
     assert 'pinned-files: "requirements.txt"' in workflow
     assert "# DVC remote: storage (s3://bucket/churn)" in (root / ".github" / "mlops-ci.yml").read_text()
     steps = re.findall(r"^  (\d)\. (\S+ \S+)", out, re.MULTILINE)
-    assert steps == [("1", "Set the"), ("2", "Requirements: pinned"), ("3", "Review and"), ("4", "Check what")], out
+    assert steps == [("1", "Set the"), ("2", "Requirements: pinned"), ("3", "Check the"), ("4", "Add a"),
+                     ("5", "Review and"), ("6", "Check what")], out
 
 
 def test_unpinned_requirements_and_a_missing_remote_are_next_steps(tmp_path, capsys):
@@ -277,3 +278,8 @@ def test_the_dependency_files_are_those_the_scaffolds_hook_checks():
     hooks = yaml.safe_load((ROOT / "scripts/mlops_ci/project/scaffold/dot-pre-commit-config.yaml").read_text())
     [deps] = [hook for repo in hooks["repos"] for hook in repo["hooks"] if hook["id"] == "mlops-ci-deps"]
     assert deps["files"] == existing.DEPENDENCY_FILES.pattern
+
+
+def test_a_repository_with_tests_is_not_told_to_add_one(tmp_path, capsys):
+    assert init(project(tmp_path, **{"tests/test_train.py": "def test_x():\n    pass\n"})) == 0
+    assert "Add a first test" not in capsys.readouterr().out
