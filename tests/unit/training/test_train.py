@@ -398,6 +398,11 @@ def test_pipeline_fingerprint_of_a_real_repo(pipeline_repo):
     assert pipeline_fingerprint(pipeline_repo, "develop") == develop
 
 
+def test_a_plain_pipelines_fingerprint_is_pinned(pipeline_repo):
+    # The tag registered versions carry (computed before templated pipelines were fingerprinted).
+    assert pipeline_fingerprint(pipeline_repo) == "48177654ffd5b4677cfd6fe8d8c5a252af507577124618207746fe87e25c3458"
+
+
 def test_no_fingerprint_without_git_or_a_committed_dvc_yaml(tmp_path, capsys):
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     assert pipeline_fingerprint(tmp_path) == ""
