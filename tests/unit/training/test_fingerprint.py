@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import copy
-import tempfile
 import textwrap
-from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.training.fingerprint import fingerprint
-from mlops_ci.training.pipeline import stage_definitions
+from testing.pipeline import resolved_stages as resolved
 
 DVC_YAML = textwrap.dedent("""\
     stages:
@@ -40,19 +36,6 @@ FILES = {
     "data/raw.dvc": "outs:\n- md5: aaa.dir\n  size: 10\n  path: raw\n",
 }
 OBJECTS = {"prepare.py": "blob-prepare-1", "train.py": "blob-train-1", "README.md": "blob-readme-1"}
-
-
-@lru_cache(maxsize=None)
-def _resolved(dvc_yaml: str, params: str) -> dict:
-    with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "dvc.yaml").write_text(dvc_yaml)
-        (Path(folder) / "params.yaml").write_text(params)
-        return stage_definitions(Path(folder))
-
-
-def resolved(dvc_yaml: str, params: str = "") -> dict:
-    """The stages of `dvc_yaml` as DVC's loader resolves them (with `params` as params.yaml)."""
-    return copy.deepcopy(_resolved(dvc_yaml, params))
 
 
 def digest(files: dict[str, str] | None = None, objects: dict[str, str] | None = None) -> str:
