@@ -1,7 +1,9 @@
 """`mlops-ci train plan|run|experiment`: decide whether a PR needs training; train, track, register.
 
 plan   cheap, no data: does the change (BASE...HEAD) touch a pipeline input? dvc.yaml,
-       dvc.lock, a `.dvc` data file, a stage's dependency, or a param a stage declares. A PR that
+       dvc.lock, a `.dvc` data file, a stage's dependency, a param a stage declares, or a stage's
+       definition as DVC resolves it (a `vars:` value); stages as HEAD has them, templates resolved
+       (pipeline.stage_definitions). A PR that
        touches only docs never wakes a GPU runner. When it does, and MLFLOW_TRACKING_URI is set, the
        registry is asked for a version whose pipeline fingerprint (fingerprint.py) equals HEAD's: such
        a pipeline was trained already (a re-run, a release PR), so that version is reused instead
