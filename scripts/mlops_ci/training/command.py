@@ -75,7 +75,8 @@ def read_pipeline(stages: dict[str, dict[str, Any]]) -> Pipeline:
         pipeline.deps.update(posixpath.normpath(posixpath.join(wdir, str(dep).rstrip("/")))
                              for dep in stage.get("deps") or [])
         for entry in stage.get("params") or []:
-            for params_file, keys in (entry.items() if isinstance(entry, dict) else [("params.yaml", [entry])]):
+            declared = entry.items() if isinstance(entry, dict) else [("params.yaml", [entry])]
+            for params_file, keys in declared:
                 path = posixpath.normpath(posixpath.join(wdir, params_file))
                 pipeline.params.setdefault(path, set()).update(str(key) for key in keys or [])
     return pipeline

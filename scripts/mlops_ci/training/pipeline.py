@@ -98,12 +98,12 @@ def _dvc_repo(repo: Path, rev: str | None = None) -> Iterator[Any]:
         else:
             # Repo(rev=...) roots itself at the git root; a project may be a folder inside the repository.
             scm = SCM(str(repo))
-            folder = Path(os.path.relpath(os.path.realpath(repo), os.path.realpath(scm.root_dir))).as_posix()
-            dvc_repo = Repo(posixpath.normpath("/" + folder), fs=GitFileSystem(scm=scm, rev=rev), scm=scm,
-                            uninitialized=True)
+            folder = Path(os.path.relpath(os.path.realpath(repo), os.path.realpath(scm.root_dir)))
+            dvc_repo = Repo(posixpath.normpath(f"/{folder.as_posix()}"), fs=GitFileSystem(scm=scm, rev=rev),
+                            scm=scm, uninitialized=True)
     except DvcException as error:
-        at = f" at {rev}" if rev else ""
-        raise MlopsCiError(f"cannot open the DVC project{at}: {_first_line(error)}", where=str(repo)) from error
+        what = f"the DVC project at {rev}" if rev else "the DVC project"
+        raise MlopsCiError(f"cannot open {what}: {_first_line(error)}", where=str(repo)) from error
     with dvc_repo:
         yield dvc_repo
 
@@ -161,7 +161,7 @@ def _resolved(repo: str, rev: str | None) -> dict[str, dict[str, Any]]:
         # pylint: disable=import-outside-toplevel  # DVC is an extra (mlops-ci[dvc]), loaded when needed
         from dvc.dvcfile import ProjectFile
         from dvc.exceptions import DvcException
-        path = str(Path(repo) / "dvc.yaml") if rev is None else dvc_repo.fs.join(dvc_repo.root_dir, "dvc.yaml")
+        path = dvc_repo.fs.join(dvc_repo.root_dir, "dvc.yaml") if rev else str(Path(repo) / "dvc.yaml")
         try:
             resolver = ProjectFile(dvc_repo, path).resolver
             return {name: definition for key in resolver.get_keys()

@@ -441,7 +441,7 @@ def test_a_plain_pipelines_fingerprint_is_pinned(pipeline_repo):
     assert pipeline_fingerprint(pipeline_repo) == "48177654ffd5b4677cfd6fe8d8c5a252af507577124618207746fe87e25c3458"
 
 
-def test_a_templated_pipeline_in_a_subfolder_is_fingerprinted_and_planned(tmp_path, monkeypatch):
+def test_a_templated_pipeline_in_a_subfolder_is_fingerprinted_and_planned(tmp_path):
     # vars from a file (read at the commit, not from the workspace), ${...} paths, a foreach stage.
     project = tmp_path / "repo" / "ml"
     (project / "src").mkdir(parents=True)
