@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,6 +20,7 @@ from mlops_ci.clients.mlflow import NotFound
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.proc import git
 from mlops_ci.training.fingerprint import pipeline_fingerprint
+from mlops_ci.training.pipeline import stage_definitions
 from testing.pipeline import fixture_pipeline_repo, fixture_venv_path  # noqa: F401  fixtures
 from testing.pipeline import resolved_stages
 
@@ -485,6 +487,20 @@ def test_a_templated_pipeline_in_a_subfolder_is_fingerprinted_and_planned(tmp_pa
     assert pipeline_fingerprint(project) != develop
     assert train.plan(project, "develop") == ["param changed: evaluate.test"]
     assert pipeline_fingerprint(project, "develop") == develop
+
+
+def test_our_plain_metrics_project_is_fingerprinted(tmp_path):
+    # tests/projects/plain-metrics: top-level vars, ${data_dir} paths, a foreach evaluate stage.
+    project = tmp_path / "plain-metrics"
+    shutil.copytree(Path(__file__).parents[2] / "projects" / "plain-metrics", project)
+    git(project, "init", "--quiet", "--initial-branch=develop")
+    git(project, "-c", "user.email=t@example.invalid", "-c", "user.name=t", "add", "--all")
+    git(project, "-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "--quiet", "-m", "init")
+    develop = pipeline_fingerprint(project)
+    assert len(develop) == 64
+    git(project, "checkout", "--quiet", "-b", "main")
+    assert pipeline_fingerprint(project) == develop
+    assert {"data/train.csv", "data/test.csv"} <= train.read_pipeline(stage_definitions(project, "HEAD")).deps
 
 
 def test_no_fingerprint_without_git_or_a_committed_dvc_yaml(tmp_path, capsys):
