@@ -4,15 +4,33 @@ dvc first on PATH. A test module takes them with
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mlops_ci.core.proc import git
+from mlops_ci.training.pipeline import stage_definitions
+
+
+def resolved_stages(dvc_yaml: str, params: str = "") -> dict[str, dict[str, Any]]:
+    """The stages of the text `dvc_yaml` as DVC's loader resolves them, `params` being params.yaml."""
+    return copy.deepcopy(_resolved_stages(dvc_yaml, params))
+
+
+@lru_cache(maxsize=None)
+def _resolved_stages(dvc_yaml: str, params: str) -> dict[str, dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "dvc.yaml").write_text(dvc_yaml, encoding="utf-8")
+        (Path(folder) / "params.yaml").write_text(params, encoding="utf-8")
+        return stage_definitions(Path(folder))
 
 
 @pytest.fixture(name="pipeline_repo")

@@ -1,7 +1,9 @@
 """`mlops-ci train plan|run|experiment`: decide whether a PR needs training; train, track, register.
 
 plan   cheap, no data: does the change (BASE...HEAD) touch a pipeline input? dvc.yaml,
-       dvc.lock, a `.dvc` data file, a stage's dependency, or a param a stage declares. A PR that
+       dvc.lock, a `.dvc` data file, a stage's dependency, a param a stage declares, or a stage's
+       definition as DVC resolves it (a `vars:` value); stages as HEAD has them, templates resolved
+       (pipeline.stage_definitions). A PR that
        touches only docs never wakes a GPU runner. When it does, and MLFLOW_TRACKING_URI is set, the
        registry is asked for a version whose pipeline fingerprint (fingerprint.py) equals HEAD's: such
        a pipeline was trained already (a re-run, a release PR), so that version is reused instead
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,7 @@ from mlops_ci.registry.tags import (COPIED_FROM_TAG, FINGERPRINT_TAG, PR_TAG, RO
                                     VALIDATION_STATUS_TAG, rollback_reason)
 from mlops_ci.training.experiment import flatten, one_experiment, parse_sets
 from mlops_ci.training.fingerprint import pipeline_fingerprint
+from mlops_ci.training.pipeline import stage_definitions
 from mlops_ci.training.run import DEFAULT_TRACK_COMMAND, OUTPUTS_ARTIFACT, pipeline_folder, run_reuse, train
 
 
@@ -61,22 +65,28 @@ class Pipeline:
     params: dict[str, set[str]] = field(default_factory=dict)
 
 
-def read_pipeline(dvc_yaml: str) -> Pipeline:
-    """Stage dependencies and declared params of a dvc.yaml text."""
-    try:
-        document = yaml.safe_load(dvc_yaml) or {}
-    except yaml.YAMLError as error:
-        raise MlopsCiError(f"malformed dvc.yaml: {error}") from error
+def read_pipeline(stages: dict[str, dict[str, Any]]) -> Pipeline:
+    """Stage dependencies and declared params of resolved stage definitions
+    (pipeline.stage_definitions), as paths relative to the project folder (a stage's own are
+    relative to its `wdir`)."""
     pipeline = Pipeline()
-    for stage in (document.get("stages") or {}).values():
-        pipeline.deps.update(str(dep).rstrip("/") for dep in stage.get("deps") or [])
+    for stage in stages.values():
+        wdir = str(stage.get("wdir") or ".")
+        pipeline.deps.update(posixpath.normpath(posixpath.join(wdir, str(dep).rstrip("/")))
+                             for dep in stage.get("deps") or [])
         for entry in stage.get("params") or []:
-            if isinstance(entry, dict):
-                for params_file, keys in entry.items():
-                    pipeline.params.setdefault(params_file, set()).update(keys or [])
-            else:
-                pipeline.params.setdefault("params.yaml", set()).add(str(entry))
+            declared = entry.items() if isinstance(entry, dict) else [("params.yaml", [entry])]
+            for params_file, keys in declared:
+                path = posixpath.normpath(posixpath.join(wdir, params_file))
+                pipeline.params.setdefault(path, set()).update(str(key) for key in keys or [])
     return pipeline
+
+
+def resolved_changes(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> list[str]:
+    """The stages whose resolved definitions differ (added, removed, or changed by a value that
+    `${...}` takes from a `vars:` file), as reasons to train."""
+    return [f"stage changed: {name}" for name in sorted(before.keys() | after.keys())
+            if before.get(name) != after.get(name)]
 
 
 def changed_params(keys: set[str], before: str | None, after: str | None) -> list[str]:
@@ -178,7 +188,9 @@ def plan(repo: Path, base: str) -> list[str]:
     changed = [name[len(prefix):] for name in
                git(repo, "diff", "--name-only", f"{base}...HEAD", "--", ".").splitlines()
                if name.startswith(prefix)]
-    pipeline = read_pipeline((repo / "dvc.yaml").read_text(encoding="utf-8"))
+    # The pipeline as the commits have it (what the fingerprint reads too, so DVC resolves HEAD once).
+    stages = stage_definitions(repo, "HEAD")
+    pipeline = read_pipeline(stages)
     params_text = {name: (git_output(repo, "show", f"{base}:{prefix}{name}"),
                           (repo / name).read_text(encoding="utf-8") if (repo / name).is_file() else None)
                    for name in pipeline.params}
@@ -188,7 +200,11 @@ def plan(repo: Path, base: str) -> list[str]:
                                naming_config(repo, base))
     if problems:
         raise NamingBroken(problems)
-    return reasons_to_train(pipeline, changed, params_text)
+    try:
+        base_stages = stage_definitions(repo, base)
+    except MlopsCiError:
+        base_stages = {}  # no pipeline DVC can load at the base: every stage is new
+    return reasons_to_train(pipeline, changed, params_text) + resolved_changes(base_stages, stages)
 
 
 class NamingBroken(CheckFailed):

@@ -4,18 +4,20 @@
 tags every version it registers with it, so a pipeline that was trained once (a re-run of a PR, a
 release PR develop -> main) reuses that version instead of training and registering it again.
 
-It is sha256 over canonical JSON of, per stage of dvc.yaml (parsed: comments and layout don't count):
-- the stage's definition as written (cmd, deps, params, outs, metrics, plots, ...);
+It is sha256 over canonical JSON of, per stage of dvc.yaml as `dvc repro` resolves it at the commit
+(DVC's own loader: comments and layout don't count; `foreach`/`matrix` stages are expanded to
+`evaluate@train`, ..., `vars:` (read at the commit) and `${...}` substituted):
+- the stage's definition as written after resolution (cmd, deps, params, outs, metrics, plots, ...);
 - for each dependency: nothing when it is another stage's output (that stage's inputs are in the
   fingerprint), the hash recorded in the `.dvc` file that tracks it (DVC-tracked data), else git's
   object id at the commit (a blob or a tree: content-addressed, equal on every branch), else null;
 - the values of the params it declares, read from its params files (a whole file when it names no key).
+A stage's paths are relative to its `wdir`.
 
 Not included: what no stage declares (a requirements file, the track command, the Python or CUDA
 version, a param no stage lists, docs), dvc.lock (it records outputs, which differ by machine) and
-dvc.yaml's top-level `plots`. Declare a file as a stage dependency to make it count. Stages using
-`foreach`, `matrix`, `wdir` or `${...}` templating are not fingerprinted (NotFingerprintable): such a
-pipeline always trains.
+dvc.yaml's top-level `plots`. Declare a file as a stage dependency to make it count. A value that
+`${...}` takes from a `vars:` file counts where a stage uses it (it is in the resolved definition).
 """
 
 from __future__ import annotations
@@ -31,36 +33,27 @@ import yaml
 
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.proc import git, git_output
+from mlops_ci.training.pipeline import stage_definitions
 
 SCHEME = "mlops-ci-fingerprint/1"   # change it when what goes in changes: old tags then match nothing
-_UNSUPPORTED = ("foreach", "matrix", "do", "wdir")
 
 
 class NotFingerprintable(MlopsCiError):
-    """The pipeline uses a DVC feature the fingerprint does not follow: it must train."""
+    """The commit has no pipeline to fingerprint: it must train."""
 
 
-def _path(entry: Any) -> str:
+def _path(entry: Any, wdir: str) -> str:
+    """A stage's path (a string, or `{path: options}`) relative to the project folder."""
     name = next(iter(entry)) if isinstance(entry, dict) else str(entry)
-    return posixpath.normpath(str(name).rstrip("/"))
+    return posixpath.normpath(posixpath.join(wdir, str(name).rstrip("/")))
+
+
+def _wdir(stage: dict[str, Any]) -> str:
+    return str(stage.get("wdir") or ".")
 
 
 def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + "/")
-
-
-def _stages(dvc_yaml: str) -> dict[str, dict[str, Any]]:
-    try:
-        document = yaml.safe_load(dvc_yaml) or {}
-    except yaml.YAMLError as error:
-        raise MlopsCiError(f"malformed dvc.yaml: {error}") from error
-    stages = document.get("stages") or {}
-    for name, stage in stages.items():
-        used = [key for key in _UNSUPPORTED if key in (stage or {})]
-        if used or "${" in json.dumps(stage):
-            raise NotFingerprintable(f"stage {name!r} uses {', '.join(used) or 'templating'}: "
-                                     "not fingerprinted, the pipeline trains")
-    return stages
 
 
 def _tracked_hash(path: str, read: Callable[[str], str | None]) -> str | None:
@@ -96,7 +89,7 @@ def _params(stage: dict[str, Any], read: Callable[[str], str | None]) -> dict[st
             declared.setdefault("params.yaml", []).append(str(entry))
     values: dict[str, Any] = {}
     for params_file, keys in declared.items():
-        text = read(params_file)
+        text = read(_path(params_file, _wdir(stage)))
         try:
             document = yaml.safe_load(text or "")
         except yaml.YAMLError:
@@ -106,18 +99,18 @@ def _params(stage: dict[str, Any], read: Callable[[str], str | None]) -> dict[st
     return values
 
 
-def fingerprint(dvc_yaml: str, read: Callable[[str], str | None],
+def fingerprint(stages: dict[str, dict[str, Any]], read: Callable[[str], str | None],
                 object_id: Callable[[str], str | None]) -> str:
-    """The fingerprint of the pipeline `dvc_yaml` describes. `read(path)` is a file's text at the
-    commit (None when absent), `object_id(path)` git's object id of a file or folder (None when absent);
-    paths are relative to the DVC project folder."""
-    stages = _stages(dvc_yaml)
-    outputs = {_path(entry) for stage in stages.values()
+    """The fingerprint of the pipeline whose resolved stage definitions are `stages` (name ->
+    definition, pipeline.stage_definitions). `read(path)` is a file's text at the commit (None when
+    absent), `object_id(path)` git's object id of a file or folder (None when absent); paths are
+    relative to the DVC project folder."""
+    outputs = {_path(entry, _wdir(stage)) for stage in stages.values()
                for kind in ("outs", "metrics", "plots") for entry in stage.get(kind) or []}
     inputs = {}
     for name, stage in sorted(stages.items()):
         deps = {}
-        for dep in map(_path, stage.get("deps") or []):
+        for dep in (_path(entry, _wdir(stage)) for entry in stage.get("deps") or []):
             if any(_under(dep, out) for out in outputs):
                 continue
             deps[dep] = _tracked_hash(dep, read) or object_id(dep)
@@ -129,8 +122,8 @@ def fingerprint(dvc_yaml: str, read: Callable[[str], str | None],
 
 def pipeline_fingerprint(repo: Path, rev: str = "HEAD") -> str:
     """The fingerprint of the pipeline of `repo` (a DVC project folder) as commit `rev` has it; ""
-    (and why, printed) when it has none: no git, no committed dvc.yaml, or a feature the fingerprint
-    does not follow. Without one the pipeline trains and its version carries no fingerprint."""
+    (and why, printed) when it has none: no git, no committed dvc.yaml, or one DVC cannot load. Without
+    one the pipeline trains and its version carries no fingerprint."""
 
     def read(path: str) -> str | None:
         return git_output(repo, "show", f"{rev}:{prefix}{path}")
@@ -141,10 +134,9 @@ def pipeline_fingerprint(repo: Path, rev: str = "HEAD") -> str:
 
     try:
         prefix = git(repo, "rev-parse", "--show-prefix")
-        dvc_yaml = read("dvc.yaml")
-        if dvc_yaml is None:
+        if read("dvc.yaml") is None:
             raise NotFingerprintable(f"no dvc.yaml committed at {rev}")
-        return fingerprint(dvc_yaml, read, object_id)
+        return fingerprint(stage_definitions(repo, rev), read, object_id)
     except MlopsCiError as why:
         print(f"train: no pipeline fingerprint: {why}")
         return ""

@@ -6,19 +6,26 @@ dvc.yaml is read by DVC's own loader, so `foreach`/`matrix` stages, `vars:` and 
 are resolved as `dvc repro` resolves them. A top-level plot may be a named definition whose `x`/`y`
 map files to fields. A stage's paths are relative to its `wdir`; the results here are relative to the
 folder of dvc.yaml. A file DVC refuses (YAML, schema, an unresolved `${...}`) is one line naming why.
+
+`stage_definitions` gives each stage's definition as DVC resolves it, in the workspace or at a git
+revision (dvc.yaml and its `vars:` files as that commit has them): the one reading of stage
+definitions that the train plan and the pipeline fingerprint share.
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import posixpath
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlops_ci.core.errors import MlopsCiError
+from mlops_ci.core.proc import rev_parse
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 
@@ -78,15 +85,31 @@ def _first_line(error: Exception) -> str:
 
 
 @contextmanager
-def _dvc_repo(repo: Path) -> Iterator[Any]:
-    """DVC's view of the project folder `repo`, initialised or not; reading it writes nothing there."""
+def _dvc_repo(repo: Path, rev: str | None = None) -> Iterator[Any]:
+    """DVC's view of the project folder `repo`, initialised or not: the workspace, or with `rev` the
+    git tree of that commit (DVC's fs is then git's, so every file it reads is the commit's); reading
+    it writes nothing there."""
     try:
         # pylint: disable=import-outside-toplevel  # DVC is an extra (mlops-ci[dvc]), loaded when needed
-        from dvc.fs import localfs
+        from dvc.exceptions import DvcException
+        from dvc.fs import GitFileSystem, localfs
         from dvc.repo import Repo
+        from dvc.scm import SCM
     except ImportError as error:
         raise MlopsCiError("dvc is not installed (pip install 'mlops-ci[dvc]')", where=str(repo)) from error
-    with Repo(str(repo), fs=localfs, uninitialized=True) as dvc_repo:
+    try:
+        if rev is None:
+            dvc_repo = Repo(str(repo), fs=localfs, uninitialized=True)
+        else:
+            # Repo(rev=...) roots itself at the git root; a project may be a folder inside the repository.
+            scm = SCM(str(repo))
+            folder = Path(os.path.relpath(os.path.realpath(repo), os.path.realpath(scm.root_dir)))
+            dvc_repo = Repo(posixpath.normpath(f"/{folder.as_posix()}"), fs=GitFileSystem(scm=scm, rev=rev),
+                            scm=scm, uninitialized=True)
+    except DvcException as error:
+        what = f"the DVC project at {rev}" if rev else "the DVC project"
+        raise MlopsCiError(f"cannot open {what}: {_first_line(error)}", where=str(repo)) from error
+    with dvc_repo:
         yield dvc_repo
 
 
@@ -119,6 +142,37 @@ def declared(repo: Path) -> Declared:
                     plots=_unique([*(path for path, out in outs if out.plot),
                                    *(p for entry in top_plots for p in _plot_files(entry))]),
                     params_files=_unique([*params_files, *_paths(top_params)]), stages=len(stages))
+
+
+def stage_definitions(repo: Path, rev: str | None = None) -> dict[str, dict[str, Any]]:
+    """Each stage of the dvc.yaml of DVC project `repo` as `dvc repro` resolves it, name -> definition
+    as written after resolution (`foreach`/`matrix` expanded to `evaluate@train`, ..., `vars:` and
+    `${...}` substituted): at git revision `rev` (its `vars:` files too), else in the workspace. Error
+    (exit 2), one line, when DVC cannot load it there. A commit is resolved once per process."""
+    if rev is None:
+        return _resolved(str(repo), None)
+    return copy.deepcopy(_resolved_at_commit(os.path.realpath(repo), rev_parse(repo, rev)))
+
+
+@lru_cache(maxsize=8)
+def _resolved_at_commit(repo: str, commit: str) -> dict[str, dict[str, Any]]:
+    # A commit's tree never changes: `train plan` reads it for the plan and for the fingerprint.
+    return _resolved(repo, commit)
+
+
+def _resolved(repo: str, rev: str | None) -> dict[str, dict[str, Any]]:
+    where = str(Path(repo) / "dvc.yaml") + (f" at {rev}" if rev else "")
+    with _dvc_repo(Path(repo), rev) as dvc_repo:
+        # pylint: disable=import-outside-toplevel  # DVC is an extra (mlops-ci[dvc]), loaded when needed
+        from dvc.dvcfile import ProjectFile
+        from dvc.exceptions import DvcException
+        path = dvc_repo.fs.join(dvc_repo.root_dir, "dvc.yaml") if rev else str(Path(repo) / "dvc.yaml")
+        try:
+            resolver = ProjectFile(dvc_repo, path).resolver
+            return {name: definition for key in resolver.get_keys()
+                    for name, definition in resolver.resolve_one(key).items()}
+        except DvcException as error:
+            raise MlopsCiError(f"cannot read: {_first_line(error)}", where=where) from error
 
 
 @dataclass(frozen=True)

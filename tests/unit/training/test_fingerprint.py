@@ -7,7 +7,8 @@ import textwrap
 import pytest
 
 from mlops_ci.core.errors import MlopsCiError
-from mlops_ci.training.fingerprint import NotFingerprintable, fingerprint
+from mlops_ci.training.fingerprint import fingerprint
+from testing.pipeline import resolved_stages as resolved
 
 DVC_YAML = textwrap.dedent("""\
     stages:
@@ -39,7 +40,7 @@ OBJECTS = {"prepare.py": "blob-prepare-1", "train.py": "blob-train-1", "README.m
 
 def digest(files: dict[str, str] | None = None, objects: dict[str, str] | None = None) -> str:
     files, objects = {**FILES, **(files or {})}, {**OBJECTS, **(objects or {})}
-    return fingerprint(files["dvc.yaml"], files.get, objects.get)
+    return fingerprint(resolved(files["dvc.yaml"]), files.get, objects.get)
 
 
 def test_same_inputs_same_fingerprint():
@@ -76,28 +77,84 @@ def test_what_a_stage_uses_changes_it(change):
 def test_outputs_of_other_stages_are_covered_by_their_inputs():
     # data/processed (and anything under it) comes from prepare: git and DVC are never asked about it.
     asked = []
-    fingerprint(DVC_YAML, lambda path: asked.append(path) or FILES.get(path), OBJECTS.get)
+    fingerprint(resolved(DVC_YAML), lambda path: asked.append(path) or FILES.get(path), OBJECTS.get)
     assert not any(path.startswith("data/processed") for path in asked)
 
 
 def test_a_tracked_folder_inside_a_subfolder():
     dvc_yaml = "stages:\n  s:\n    cmd: c\n    deps: [data/images/cats]\n"
     files = {"data/images.dvc": "outs:\n- md5: x1.dir\n  path: images\n"}
-    first = fingerprint(dvc_yaml, files.get, {}.get)
+    first = fingerprint(resolved(dvc_yaml), files.get, {}.get)
     files["data/images.dvc"] = files["data/images.dvc"].replace("x1", "x2")
-    assert fingerprint(dvc_yaml, files.get, {}.get) != first
+    assert fingerprint(resolved(dvc_yaml), files.get, {}.get) != first
 
 
-@pytest.mark.parametrize("stage", [
-    "foreach: [a, b]\n    do:\n      cmd: echo ${item}",
-    "cmd: python train.py --lr ${train.lr}",
-    "cmd: python train.py\n    wdir: sub",
-])
-def test_what_it_cannot_follow_is_refused(stage):
-    with pytest.raises(NotFingerprintable):
-        fingerprint(f"stages:\n  s:\n    {stage}\n", {}.get, {}.get)
+TEMPLATED = textwrap.dedent("""\
+    vars:
+      - data_dir: data
+      - splits: [train, test]
+    stages:
+      train:
+        cmd: python train.py --lr ${train.lr} ${data_dir}/train.csv
+        deps: [train.py, "${data_dir}/train.csv"]
+        outs: [model.txt]
+      evaluate:
+        foreach: ${splits}
+        do:
+          cmd: python evaluate.py ${item}
+          deps: [model.txt, "${data_dir}/${item}.csv", evaluate.py]
+          params:
+            - evaluate.${item}
+          metrics: ["metrics/${item}.json"]
+""")
+TEMPLATED_PARAMS = "train: {lr: 0.01}\nevaluate: {train: {n: 1}, test: {n: 2}}\n"
+
+
+def templated_digest(dvc_yaml: str = TEMPLATED, params: str = TEMPLATED_PARAMS,
+                     objects: dict[str, str] | None = None) -> str:
+    objects = {"train.py": "t1", "evaluate.py": "e1", "data/train.csv": "c1", "data/test.csv": "c2",
+               **(objects or {})}
+    return fingerprint(resolved(dvc_yaml, params), {"params.yaml": params}.get, objects.get)
+
+
+def test_templated_stages_are_fingerprinted_as_dvc_resolves_them():
+    assert templated_digest() == templated_digest()
+    asked = []
+    fingerprint(resolved(TEMPLATED, TEMPLATED_PARAMS), {}.get, lambda path: asked.append(path))
+    # ${data_dir} resolved; model.txt is an output of train, so it is covered by train's inputs.
+    assert sorted(asked) == ["data/test.csv", "data/train.csv", "data/train.csv", "evaluate.py", "evaluate.py",
+                             "train.py"]
+
+
+@pytest.mark.parametrize("change", [
+    {"params": TEMPLATED_PARAMS.replace("n: 2", "n: 3")},                      # a param of evaluate@test
+    {"params": TEMPLATED_PARAMS.replace("lr: 0.01", "lr: 0.02")},               # a vars value in a cmd
+    {"dvc_yaml": TEMPLATED.replace("data_dir: data", "data_dir: data2")},       # a vars value in paths
+    {"dvc_yaml": TEMPLATED.replace("[train, test]", "[train, test, extra]")},   # a new foreach item
+    {"objects": {"data/test.csv": "c3"}},                                       # a templated dep
+], ids=["foreach-param", "vars-in-cmd", "vars-in-paths", "foreach-item", "templated-dep"])
+def test_what_a_templated_stage_uses_changes_it(change):
+    assert templated_digest(**change) != templated_digest()
+
+
+def test_an_unused_param_of_a_templated_pipeline_leaves_it_alone():
+    assert templated_digest(params=TEMPLATED_PARAMS + "unused: 1\n") == templated_digest()
+
+
+def test_a_stage_wdir_makes_its_paths_relative_to_it():
+    dvc_yaml = "stages:\n  s:\n    cmd: c\n    wdir: sub\n    deps: [code.py]\n    params: [lr]\n"
+    objects, files = {"sub/code.py": "x1"}, {"sub/params.yaml": "lr: 1\n"}
+    first = fingerprint(resolved(dvc_yaml), files.get, objects.get)
+    assert fingerprint(resolved(dvc_yaml), files.get, {"sub/code.py": "x2"}.get) != first
+    assert fingerprint(resolved(dvc_yaml), {"sub/params.yaml": "lr: 2\n"}.get, objects.get) != first
 
 
 def test_malformed_dvc_yaml():
-    with pytest.raises(MlopsCiError, match="malformed dvc.yaml"):
-        fingerprint("stages: [", {}.get, {}.get)
+    with pytest.raises(MlopsCiError, match="cannot read"):
+        resolved("stages: [")
+
+
+def test_a_plain_pipelines_fingerprint_is_pinned():
+    # Registered versions carry this value as a tag: reading dvc.yaml another way must not change it
+    # (computed before templated pipelines were fingerprinted), or every project trains once again.
+    assert digest() == "ef5288c7b5c12f7bd4d968b0f2cb14f74b711f58e54986ece8f6c0ca848a0bc7"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,7 +20,9 @@ from mlops_ci.clients.mlflow import NotFound
 from mlops_ci.core.errors import MlopsCiError
 from mlops_ci.core.proc import git
 from mlops_ci.training.fingerprint import pipeline_fingerprint
+from mlops_ci.training.pipeline import stage_definitions
 from testing.pipeline import fixture_pipeline_repo, fixture_venv_path  # noqa: F401  fixtures
+from testing.pipeline import resolved_stages
 
 DVC_YAML = textwrap.dedent("""\
     stages:
@@ -43,11 +46,48 @@ PARAMS = "prepare:\n  size: 8\ntrain:\n  lr: 0.01\n  epochs: 3\n"
 
 
 def test_read_pipeline_collects_deps_and_declared_params():
-    pipeline = train.read_pipeline(DVC_YAML)
+    pipeline = train.read_pipeline(resolved_stages(DVC_YAML))
     assert pipeline.deps == {"prepare.py", "data/raw", "train.py", "data/processed"}
     assert pipeline.params == {"params.yaml": {"prepare", "train.lr"}, "other.yaml": {"depth"}}
-    with pytest.raises(MlopsCiError, match="malformed dvc.yaml"):
-        train.read_pipeline("stages: [unclosed")
+
+
+TEMPLATED = textwrap.dedent("""\
+    vars:
+      - data_dir: data
+      - splits: [train, test]
+    stages:
+      train:
+        cmd: python train.py ${data_dir}/train.csv
+        deps:
+          - ${data_dir}/train.csv
+      evaluate:
+        foreach: ${splits}
+        do:
+          cmd: python evaluate.py ${item}
+          deps:
+            - ${data_dir}/${item}.csv
+          params:
+            - evaluate.${item}
+            - config/eval.yaml:
+                - ${item}
+      report:
+        cmd: python report.py
+        wdir: reports
+        deps: [report.py]
+        params: [title]
+""")
+
+
+def test_read_pipeline_sees_templated_deps_and_params():
+    pipeline = train.read_pipeline(resolved_stages(TEMPLATED))
+    assert pipeline.deps == {"data/train.csv", "data/test.csv", "reports/report.py"}
+    assert pipeline.params == {"params.yaml": {"evaluate.train", "evaluate.test"},
+                               "config/eval.yaml": {"train", "test"}, "reports/params.yaml": {"title"}}
+    stages = resolved_stages(TEMPLATED)
+    assert train.resolved_changes(stages, stages) == []
+    changed = resolved_stages(TEMPLATED.replace("[train, test]", "[train, valid]"))
+    assert train.resolved_changes(stages, changed) == ["stage changed: evaluate@test",
+                                                       "stage changed: evaluate@valid"]
 
 
 def test_changed_params_only_counts_declared_keys():
@@ -67,7 +107,7 @@ def test_changed_params_only_counts_declared_keys():
     (["data/rawer.txt"], []),
 ])
 def test_reasons_to_train(changed, expected):
-    pipeline = train.read_pipeline(DVC_YAML)
+    pipeline = train.read_pipeline(resolved_stages(DVC_YAML))
     assert train.reasons_to_train(pipeline, changed, {"params.yaml": (PARAMS, PARAMS)}) == expected
 
 
@@ -396,6 +436,71 @@ def test_pipeline_fingerprint_of_a_real_repo(pipeline_repo):
     git(pipeline_repo, "commit", "--quiet", "-am", "code")
     assert pipeline_fingerprint(pipeline_repo) != develop
     assert pipeline_fingerprint(pipeline_repo, "develop") == develop
+
+
+def test_a_plain_pipelines_fingerprint_is_pinned(pipeline_repo):
+    # The tag registered versions carry (computed before templated pipelines were fingerprinted).
+    assert pipeline_fingerprint(pipeline_repo) == "48177654ffd5b4677cfd6fe8d8c5a252af507577124618207746fe87e25c3458"
+
+
+def test_a_templated_pipeline_in_a_subfolder_is_fingerprinted_and_planned(tmp_path):
+    # vars from a file (read at the commit, not from the workspace), ${...} paths, a foreach stage.
+    project = tmp_path / "repo" / "ml"
+    (project / "src").mkdir(parents=True)
+    (project / "dvc.yaml").write_text(textwrap.dedent("""\
+        vars:
+          - config.yaml
+        stages:
+          evaluate:
+            foreach: ${splits}
+            do:
+              cmd: python src/evaluate.py ${item} --bins ${bins}
+              deps:
+                - src/evaluate.py
+              params:
+                - evaluate.${item}
+    """))
+    (project / "config.yaml").write_text("splits: [train, test]\nbins: 10\n")
+    (project / "params.yaml").write_text("evaluate: {train: 1, test: 2}\n")
+    (project / "src" / "evaluate.py").write_text("print()\n")
+    git(tmp_path / "repo", "init", "--quiet", "--initial-branch=develop")
+    git(tmp_path / "repo", "config", "user.email", "t@example.invalid")
+    git(tmp_path / "repo", "config", "user.name", "t")
+    git(tmp_path / "repo", "add", "--all")
+    git(tmp_path / "repo", "commit", "--quiet", "-m", "init")
+    develop = pipeline_fingerprint(project)
+    assert develop
+    git(project, "checkout", "--quiet", "-b", "feature/x")
+    (project / "README.md").write_text("docs\n")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "-m", "docs")
+    assert pipeline_fingerprint(project) == develop                         # same inputs, another branch
+    assert train.plan(project, "develop") == []
+    (project / "config.yaml").write_text("splits: [train, test]\nbins: 20\n")
+    assert pipeline_fingerprint(project) == develop                         # the commit's, not the workspace's
+    git(project, "commit", "--quiet", "-am", "a vars value")
+    assert pipeline_fingerprint(project) != develop
+    assert train.plan(project, "develop") == ["stage changed: evaluate@test", "stage changed: evaluate@train"]
+    git(project, "reset", "--quiet", "--hard", "HEAD~1")
+    (project / "params.yaml").write_text("evaluate: {train: 1, test: 3}\n")
+    git(project, "commit", "--quiet", "-am", "a param of the foreach stage")
+    assert pipeline_fingerprint(project) != develop
+    assert train.plan(project, "develop") == ["param changed: evaluate.test"]
+    assert pipeline_fingerprint(project, "develop") == develop
+
+
+def test_our_plain_metrics_project_is_fingerprinted(tmp_path):
+    # tests/projects/plain-metrics: top-level vars, ${data_dir} paths, a foreach evaluate stage.
+    project = tmp_path / "plain-metrics"
+    shutil.copytree(Path(__file__).parents[2] / "projects" / "plain-metrics", project)
+    git(project, "init", "--quiet", "--initial-branch=develop")
+    git(project, "-c", "user.email=t@example.invalid", "-c", "user.name=t", "add", "--all")
+    git(project, "-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "--quiet", "-m", "init")
+    develop = pipeline_fingerprint(project)
+    assert len(develop) == 64
+    git(project, "checkout", "--quiet", "-b", "main")
+    assert pipeline_fingerprint(project) == develop
+    assert {"data/train.csv", "data/test.csv"} <= train.read_pipeline(stage_definitions(project, "HEAD")).deps
 
 
 def test_no_fingerprint_without_git_or_a_committed_dvc_yaml(tmp_path, capsys):
