@@ -26,13 +26,16 @@ CODE_QUALITY_OUTPUTS = {"pylint-score": "pylint_score", "coverage": "coverage",
 
 def code_quality(text: str | None, where: str = "--code-quality") -> CodeQuality:
     """The lint-test job's outputs, a JSON object of strings; empty values (a figure that job did not
-    measure) and keys it may add later are left out. MlopsCiError when it is not such an object."""
+    measure) and keys it may add later are left out. `null` is no outputs: what toJSON gives for a
+    caller whose train job doesn't need lint-test. MlopsCiError when it is not such an object."""
     if not text:
         return CodeQuality()
     try:
         outputs = json.loads(text)
     except json.JSONDecodeError as error:
         raise MlopsCiError(f"not JSON: {error.msg} at character {error.pos}", where=where) from error
+    if outputs is None:
+        return CodeQuality()
     if not isinstance(outputs, dict):
         raise MlopsCiError("expected a JSON object of the lint-test outputs", where=where)
     figures = {}

@@ -18,8 +18,7 @@ NEW_CODE = {"pylint-score": "8.70", "coverage": "14.2", "base-pylint-score": "8.
 
 
 def report_with(outputs: dict | None) -> records.Report:
-    quality = sources.code_quality(json.dumps(outputs) if outputs is not None else None)
-    return report.build_report("origin/develop", {}, quality=quality)
+    return report.build_report("origin/develop", {}, quality=sources.code_quality(json.dumps(outputs)))
 
 
 def test_whole_code_mode_shows_the_pr_figures_without_a_base():
@@ -43,6 +42,7 @@ def test_new_code_mode_shows_the_ratchet_and_the_changed_lines():
         "new_code_pylint": 100.0, "new_code_coverage": 87.5}
 
 
+# None ("null"): toJSON(needs.lint-test.outputs) in a caller whose train job doesn't need lint-test.
 @pytest.mark.parametrize("outputs", [None, {}, dict.fromkeys(WHOLE, ""), {"a-later-output": "1"}])
 def test_no_figures_no_section(outputs):
     built = report_with(outputs)
