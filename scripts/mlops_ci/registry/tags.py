@@ -42,6 +42,9 @@ PROMOTION_RUN_URL_TAG = f"{TAG_PREFIX}promotion_run_url"
 ROLLBACK_REASON_TAG = f"{TAG_PREFIX}rollback_reason"
 ROLLBACK_TAGS = (ROLLBACK_REASON_TAG, *(f"{TAG_PREFIX}{name}" for name in
                                        ("rolled_back_at", "rolled_back_by", "rolled_back_to")))
+# On a version a `rollback --force` restored although it had not passed (or was rolled back): who,
+# when, why and its status then. Its validation_status is left as it was.
+FORCED_TAG = f"{TAG_PREFIX}forced"
 
 # A running canary, as registered-model tags (registry.canary): it runs while the fraction exists.
 CANARY_VERSION_TAG = f"{TAG_PREFIX}canary.version"

@@ -2,7 +2,7 @@
 
     mlops-ci promote --model NAME (--version V | --pr N | --commit SHA | --pushed-commit SHA)
                      [--alias champion] [--gate EXPR ...] [--config FILE] [--copy-to NAME]
-    mlops-ci rollback --model NAME [--to VERSION] --reason TEXT [--alias champion]
+    mlops-ci rollback --model NAME [--to VERSION] --reason TEXT [--alias champion] [--force]
 
 The tracking server is MLFLOW_TRACKING_URI. promote finds the version (by number, by the tags
 `mlops-ci train run` writes: mlops_ci.pr / mlops_ci.commit, or, with --pushed-commit, from the PR
@@ -29,10 +29,12 @@ A metric the version's run did not log fails its gate. Config:
 The story is kept on the versions as mlops_ci.* tags: validation_status (passed, failed,
 rolled_back), gates, validation_reason, validated_at, merged_at, previous_champion, promoted_at,
 promoted_by, promotion_run_url; rollback adds rollback_reason, rolled_back_at, rolled_back_by,
-rolled_back_to. Nothing is half-done: the alias moves only after every gate passed and the result
-was recorded; a killed run leaves the champion as it was, and a rerun converges. Racing promotions
-agree: the champion is the passed version merged last (mlops_ci.merged_at), so an older merge that
-finishes late records its result and leaves the newer champion in place.
+rolled_back_to. Rollback restores only a version that passed its gates and was not rolled back;
+--force restores any, recorded on it as mlops_ci.forced (its status stays). Nothing is half-done:
+the alias moves only after every gate passed and the result was recorded; a killed run leaves the
+champion as it was, and a rerun converges. Racing promotions agree: the champion is the passed
+version merged last (mlops_ci.merged_at), so an older merge that finishes late records its result
+and leaves the newer champion in place.
 
 Exit codes: 0 promoted, already the champion (a rerun changes nothing), passed but a newer merge is
 the champion, or (with --missing-ok) nothing to promote; 1 a gate refused (the champion is untouched,
@@ -52,13 +54,13 @@ from typing import Any
 from mlops_ci.core import gha
 from mlops_ci.config import load as load_config
 from mlops_ci.config.sections import ReportConfig
-from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
+from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, CheckFailed, MlopsCiError
 from mlops_ci.clients.github import GitHubClient, repo_path
 from mlops_ci.clients.mlflow import Registry
 from mlops_ci.core.text import md_escape
 from mlops_ci.registry.metric_names import lower_is_better
 from mlops_ci.registry.champion import actor, copy_champion, crown, now, promotion_tags
-from mlops_ci.registry.tags import (COMMIT_TAG, COPIED_FROM_TAG, DEFAULT_ALIAS, FAILED, GATES_TAG,
+from mlops_ci.registry.tags import (COMMIT_TAG, COPIED_FROM_TAG, DEFAULT_ALIAS, FAILED, FORCED_TAG, GATES_TAG,
                                     MERGED_AT_TAG, PASSED, PR_TAG, PREVIOUS_CHAMPION_TAG, PROMOTED_AT_TAG,
                                     PROMOTED_BY_TAG, ROLLED_BACK, VALIDATED_AT_TAG, VALIDATION_REASON_TAG,
                                     VALIDATION_STATUS_TAG, pr_tag, recorded_reason, rollback_reason,
@@ -238,6 +240,29 @@ def run_promote(args: argparse.Namespace) -> int:
 
 # --- rollback -----------------------------------------------------------------------------------
 
+def restore_refusal(tags: dict[str, str]) -> str:
+    """Why rollback won't restore a version with these tags without --force (it never passed its
+    gates, or was rolled back); empty when it may."""
+    status = tags.get(VALIDATION_STATUS_TAG)
+    if status == PASSED:
+        return ""
+    if status == ROLLED_BACK:
+        return f"was rolled back ({rollback_reason(tags)})"
+    return f"never passed its gates (validation_status: {status or 'none'})"
+
+
+def restored_tags(tags: dict[str, str], current: str, reason: str, stamp: str, who: str) -> dict[str, str]:
+    """What a rollback records on the version it restores (whose tags were `tags`) from `current`: a
+    forced restore says so in mlops_ci.forced and leaves its verdict as it was."""
+    restored = {PREVIOUS_CHAMPION_TAG: current, PROMOTED_AT_TAG: stamp, PROMOTED_BY_TAG: who}
+    if restore_refusal(tags):
+        restored[FORCED_TAG] = (f"rollback --force from version {current} by {who} at {stamp}: {reason} "
+                                f"(status then: {tags.get(VALIDATION_STATUS_TAG, 'none')})")
+    else:
+        restored[VALIDATION_REASON_TAG] = f"restored by rollback from version {current}: {reason}"
+    return restored
+
+
 def run_rollback(args: argparse.Namespace) -> int:
     """Handler of `mlops-ci rollback`."""
     model, alias, reason = args.model, args.alias, recorded_reason(args.reason)
@@ -252,7 +277,12 @@ def run_rollback(args: argparse.Namespace) -> int:
         if target == current:
             print(f"rollback: {model} version {current} is already {model}@{alias}: nothing changed")
             return EXIT_OK
-        registry.version(model, target)   # it must exist before anything changes
+        # It must exist, and have passed, before anything changes.
+        tags = dict(registry.version(model, target).tags or {})
+        refusal = restore_refusal(tags)
+        if refusal and not args.force:
+            raise CheckFailed(f"rollback refused: {model} version {target} {refusal}; pass --force to "
+                              "restore it anyway (recorded on it)", where=registry.uri)
         stamp, who = now(), actor()
         # Marked first: a racing promotion then no longer counts the bad version as passed.
         registry.set_tags(model, current, {VALIDATION_STATUS_TAG: ROLLED_BACK,
@@ -268,11 +298,9 @@ def run_rollback(args: argparse.Namespace) -> int:
                                f"finished): version {current} is marked rolled back, but the {alias} is "
                                f"left at {moved}; rerun the rollback to restore version {target}",
                                where=registry.uri)
-        registry.set_tags(model, target, {
-            VALIDATION_STATUS_TAG: PASSED, PREVIOUS_CHAMPION_TAG: current, PROMOTED_AT_TAG: stamp,
-            PROMOTED_BY_TAG: who,
-            VALIDATION_REASON_TAG: f"restored by rollback from version {current}: {reason}"})
-    line = f"rollback: {model}@{alias} is version {target} again (was {current}): {reason}"
+        registry.set_tags(model, target, restored_tags(tags, current, reason, stamp, who))
+    line = (f"rollback: {model}@{alias} is version {target} again (was {current})"
+            f"{f' (forced: it {refusal})' if refusal else ''}: {reason}")
     print(line, flush=True)
     gha.append_summary(f"### mlops-ci rollback: ↩️ {code_span(model)} version {target} is the {alias}\n\n"
                        f"{md_escape(line)}\n")
@@ -314,11 +342,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "rollback", help="move the champion back to the previous one (or --to VERSION), recorded",
         description="Move the alias back to the version recorded as the previous champion (or --to VERSION). "
                     "The version rolled back from is tagged rolled_back with the reason, time and actor, and "
-                    "promote refuses it from then on. Exit 0 done or nothing to do; 2 no champion, no "
-                    "previous champion recorded, unknown version, or MLflow unreachable.")
+                    "promote refuses it from then on. Only a version that passed its gates (and was not "
+                    "rolled back) is restored, unless --force. Exit 0 done or nothing to do; 1 the version "
+                    "to restore never passed or was rolled back; 2 no champion, no previous champion "
+                    "recorded, unknown version, or MLflow unreachable.")
     rollback.add_argument("--model", required=True, help="the registered model")
     rollback.add_argument("--to", metavar="VERSION",
                           help="the version to restore (default: the previous champion)")
     rollback.add_argument("--reason", required=True, help="why (recorded on the version rolled back from)")
     rollback.add_argument("--alias", default=DEFAULT_ALIAS, help=f"the alias (default {DEFAULT_ALIAS})")
+    rollback.add_argument("--force", action="store_true",
+                          help="restore a version that never passed its gates or was rolled back "
+                               "(recorded on it as mlops_ci.forced, with the reason)")
     rollback.set_defaults(handler=run_rollback)

@@ -134,6 +134,38 @@ def test_rollback_to_the_previous_champion_and_to_a_version(model, capsys):
     assert model.champion() == versions[0]
 
 
+def test_rollback_restores_only_a_passed_version_unless_forced(model, capsys):
+    trained, refused, first, second = (model.add(0.5), model.add(0.6), model.add(0.9, pr=1),
+                                       model.add(0.95, pr=2))
+    assert main(["promote", "--model", model.name, "--version", refused, "--gate", "accuracy>=0.8"]) == 1
+    for number in (first, second):
+        assert main(["promote", "--model", model.name, "--version", number]) == 0
+    capsys.readouterr()
+    before = {number: model.tags(number) for number in (trained, refused, first, second)}
+    for target, why in ((trained, "never passed its gates (validation_status: none)"),
+                        (refused, "never passed its gates (validation_status: failed)")):
+        assert main(["rollback", "--model", model.name, "--to", target, "--reason", "x"]) == 1
+        assert f"rollback refused: {model.name} version {target} {why}; pass --force" in capsys.readouterr().err
+    assert model.champion() == second
+    assert {number: model.tags(number) for number in before} == before   # nothing written
+
+    # A second rollback would restore the version the first one rolled back: refused too.
+    assert main(["rollback", "--model", model.name, "--reason", "slow"]) == 0
+    assert model.champion() == first
+    assert main(["rollback", "--model", model.name, "--reason", "undo"]) == 1
+    assert f"version {second} was rolled back (slow)" in capsys.readouterr().err
+    assert model.champion() == first
+
+    assert main(["rollback", "--model", model.name, "--to", trained, "--reason", "known good in prod",
+                 "--force"]) == 0
+    assert f"is version {trained} again (was {first}) (forced: it never passed" in capsys.readouterr().out
+    assert model.champion() == trained
+    tags = model.tags(trained)
+    assert "mlops_ci.validation_status" not in tags    # forcing does not make it passed
+    assert tags["mlops_ci.forced"].startswith(f"rollback --force from version {first} by ")
+    assert tags["mlops_ci.forced"].endswith(": known good in prod (status then: none)")
+
+
 def test_rollback_errors(model, capsys):
     assert main(["rollback", "--model", model.name, "--reason", "x"]) == 2
     assert "has no champion: nothing to roll back" in capsys.readouterr().err

@@ -86,3 +86,27 @@ def test_promotions_rollbacks_and_canary_moves_are_never_queued_behind_a_concurr
         assert not any(groups(_template(f"mlops-ci-{name}.yml"))), name
     monitor = yaml.safe_load((ROOT / ".github" / "workflows" / "monitor.yml").read_text())
     assert not monitor.get("concurrency") and not monitor["jobs"]["rollback"].get("concurrency")
+
+
+def test_the_champion_moves_only_inside_a_deployment_environment():
+    """promote, rollback and canary jobs run in an environment (required reviewers, deployment
+    branch main: docs/admins/security.md); the rollback template names no free-text model."""
+    for name, default in (("promote", "production"), ("rollback", "production"), ("canary", "canary")):
+        reusable = yaml.safe_load((ROOT / ".github" / "workflows" / f"{name}.yml").read_text())
+        assert reusable[True]["workflow_call"]["inputs"]["environment"]["default"] == default, name
+        [job] = reusable["jobs"].values()
+        assert job["environment"] == "${{ inputs.environment }}", name
+    rollback = _template("mlops-ci-rollback.yml")
+    assert "model" not in rollback[True]["workflow_dispatch"]["inputs"]
+    assert rollback["jobs"]["rollback"]["with"]["model-name"] == "${{ vars.MLOPS_CI_MODEL_NAME }}"
+
+
+def test_the_report_job_checks_trust_from_the_event_not_only_from_plans_outputs():
+    """plan runs mlops-ci in the PR's checkout; the report job, which gets the secrets and may write
+    to the PR, must not open on plan's word alone (a planted module could set its outputs)."""
+    report = yaml.safe_load((ROOT / ".github" / "workflows" / "train.yml").read_text())["jobs"]["report"]
+    condition = " ".join(report["if"].split())
+    assert "needs.plan.outputs.trusted == 'true'" in condition
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in condition
+    assert ("contains(fromJSON('[\"OWNER\", \"MEMBER\", \"COLLABORATOR\"]'), "
+            "github.event.pull_request.author_association)") in condition
