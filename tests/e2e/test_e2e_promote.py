@@ -12,6 +12,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from mlops_ci.cli import main
+from mlops_ci.registry import seal
 from testing.fixtures import EXAMPLE
 from testing.project import commit_change, merge
 
@@ -21,6 +22,9 @@ REPO = "acme/digits"
 # The example's own settings (its model: section) and the team's promotion gates.
 GATES = ((EXAMPLE / ".github" / "mlops-ci.yml").read_text(encoding="utf-8")
          + "promotion:\n  gates: ['accuracy>=0.5', 'accuracy:no-regress:0.05']\n")
+
+
+DECISION_KEY = "the production environment's key"
 
 
 @pytest.fixture(autouse=True)
@@ -60,11 +64,13 @@ class Story:
         self.remote.merge_pull(number, sha)
 
     def local(self, *event: str, workflow: str) -> dict:
-        """Run one workflow of the project through `mlops-ci local`; its only job's record."""
+        """Run one workflow of the project through `mlops-ci local`; its only job's record. The
+        production environment's decision key is given as the template's secret."""
         self.runs += 1
         out = self.out / f"run-{self.runs}"
         main(["local", *event, "--repo", str(self.project), "-W", f".github/workflows/{workflow}",
               "--out", str(out), "--github-api-url", self.github.url, "--secret", "GITHUB_TOKEN",
+              "--secret", f"MLOPS_CI_DECISION_KEY={DECISION_KEY}",
               "--var", f"MLFLOW_TRACKING_URI={self.mlflow_url}", "--var", f"MLOPS_CI_MODEL_NAME={self.model}",
               "--env", "MLFLOW_HTTP_REQUEST_MAX_RETRIES=1", "--env", "MLFLOW_HTTP_REQUEST_TIMEOUT=10"])
         [job] = json.loads((out / "result.json").read_text())["jobs"]
@@ -77,7 +83,8 @@ class Story:
         return self.client.get_registered_model(self.model).aliases.get("champion")
 
 
-def test_push_to_main_promotes_the_merged_prs_version(project_repo, github_api, mlflow_server, tmp_path):
+def test_push_to_main_promotes_the_merged_prs_version(project_repo, github_api, mlflow_server, tmp_path,
+                                                      monkeypatch):
     story = Story(project_repo, github_api, mlflow_server, tmp_path)
     first = story.register(0.90)
     story.client.set_registered_model_alias(story.model, "champion", first)
@@ -92,6 +99,8 @@ def test_push_to_main_promotes_the_merged_prs_version(project_repo, github_api, 
     assert "| `accuracy:no-regress:0.05` | ✅ passed |" in job["summary"]
     tags = story.client.get_model_version(story.model, candidate).tags
     assert tags["mlops_ci.previous_champion"] == first and tags["mlops_ci.promoted_by"]
+    monkeypatch.setenv("MLOPS_CI_DECISION_KEY", DECISION_KEY)   # the verdict was sealed with the job's key
+    assert seal.trusted(story.client.get_model_version(story.model, candidate))
     [comment] = story.remote.comments_on(number)
     promoted_body = comment.body
     assert "<!-- mlops-ci:promotion -->" in promoted_body and "✅ promoted" in promoted_body
@@ -114,10 +123,16 @@ def test_push_to_main_promotes_the_merged_prs_version(project_repo, github_api, 
     [note] = story.remote.comments_on(docs)
     assert f"no version of {story.model} carries pr {docs}" in note.body
 
-    # Rollback by hand: the previous champion again, the reason on the version rolled back from.
+    # Rollback by hand to the previous champion: it was made champion by hand, never passed its gates,
+    # so it is refused; with the force box ticked it is the champion again, and that is recorded.
     job = story.local("workflow_dispatch", "--branch", "main", "--input", "reason=latency regression",
                       workflow="mlops-ci-rollback.yml")
+    assert job["result"] == "failure" and story.champion() == candidate, job
+    assert any(f"version {first} never passed its gates" in error for error in job["errors"]), job
+    job = story.local("workflow_dispatch", "--branch", "main", "--input", "reason=latency regression",
+                      "--input", "force=true", workflow="mlops-ci-rollback.yml")
     assert job["result"] == "success", job
+    assert "latency regression" in story.client.get_model_version(story.model, first).tags["mlops_ci.forced"]
     assert story.champion() == first
     rolled = story.client.get_model_version(story.model, candidate).tags
     assert rolled["mlops_ci.validation_status"] == "rolled_back"

@@ -24,6 +24,7 @@ from mlops_ci.core import proc
 from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, MlopsCiError
 from mlops_ci.local import act, console, envs, events, pulls, refs, stack, triggers
 from mlops_ci.project.templates import default_source
+from mlops_ci.registry import seal
 from mlops_ci.local.github.state import Comment, GitHubState, PullRequest, Repository
 
 EVENTS = ("pull_request", "push", "schedule", "workflow_dispatch")
@@ -296,6 +297,8 @@ def _given(args: argparse.Namespace, project: Project, github: LocalGitHub | Non
                       "its own (name a GitHub with --github-api-url to use yours)", flush=True)
             given.api_url, given.secrets["GITHUB_TOKEN"] = services.enter_context(
                 stack.local_github(project.folder, github.state))
+            if not any(secret.partition("=")[0] == seal.KEY_VARIABLE for secret in args.secret):
+                given.secrets[seal.KEY_VARIABLE] = stack.decision_key(project.folder)
             if (not args.mlflow_tracking_uri and stack.MLFLOW_VARIABLE not in _pairs(args.var, "--var")
                     and stack.wants_mlflow(caller_files, args.job)):
                 given.variables[stack.MLFLOW_VARIABLE] = services.enter_context(

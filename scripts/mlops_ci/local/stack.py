@@ -23,6 +23,7 @@ from mlops_ci.local.github.state import GitHubState
 from mlops_ci.local.services import ServiceStartError, mlflow_server
 
 MLFLOW_VARIABLE = "MLFLOW_TRACKING_URI"
+DECISION_KEY_FILE = "decision-key"
 
 
 @contextmanager
@@ -50,6 +51,18 @@ def local_github(folder: Path, state: GitHubState) -> Iterator[tuple[str, str]]:
                 state.tokens.pop(token, None)  # the state file is written once more as the stand-in stops
     finally:
         server_log.setLevel(level)
+
+
+def decision_key(folder: Path) -> str:
+    """The project's local stand-in for the production environment's MLOPS_CI_DECISION_KEY (kept in
+    ``folder/decision-key``, readable by its owner only, made on first use), so that local promotions
+    seal their verdicts as real ones do."""
+    path = folder / DECISION_KEY_FILE
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
 
 
 def wants_mlflow(started_files: list[Path], job: str | None) -> bool:

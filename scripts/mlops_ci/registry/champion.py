@@ -15,6 +15,7 @@ from typing import Any
 
 from mlops_ci.clients.mlflow import Registry
 from mlops_ci.core.errors import MlopsCiError
+from mlops_ci.registry import seal
 from mlops_ci.registry.tags import (COPIED_FROM_TAG, MERGED_AT_TAG, PASSED, PROMOTED_AT_TAG, PROMOTED_BY_TAG,
                                     PROMOTION_RUN_URL_TAG, RUN_URL_TAG, VALIDATION_STATUS_TAG, version_tags)
 
@@ -49,9 +50,11 @@ def newest_merge(versions: Sequence[Any]) -> str | None:
 
 def converge(registry: Registry, model: str, alias: str) -> str | None:
     """Point `alias` at the passed version merged last and check it stayed there (another promotion
-    may race this one; each re-reads after writing, so the last writer leaves the right champion)."""
+    may race this one; each re-reads after writing, so the last writer leaves the right champion).
+    A passed verdict counts only when its seal verifies (registry.seal): a forged one is ignored."""
     for _ in range(CONVERGE_ROUNDS):
-        target = newest_merge(registry.versions_tagged(model, VALIDATION_STATUS_TAG, PASSED))
+        passed = registry.versions_tagged(model, VALIDATION_STATUS_TAG, PASSED)
+        target = newest_merge([version for version in passed if seal.trusted(version)])
         current = registry.alias_version(model, alias)
         if target is None or current == target:
             return current
@@ -69,8 +72,10 @@ def promotion_tags() -> dict[str, str]:
 def crown(registry: Registry, name: str, number: str, alias: str, record: dict[str, str]) -> str | None:
     """Record `record` (a passed verdict: status, reason, previous champion, merged_at) on version
     `number`, converge `alias` on the passed version merged last and, when that is `number`, stamp the
-    promotion (promoted_at, promoted_by, run URL); the alias's version afterwards."""
-    registry.set_tags(name, number, record)
+    promotion (promoted_at, promoted_by, run URL); the alias's version afterwards. The verdict is
+    sealed in the same write (with a key: registry.seal)."""
+    version = registry.version(name, number)
+    registry.set_tags(name, number, {**record, **seal.sealed(version, {**(version.tags or {}), **record})})
     champion = converge(registry, name, alias)
     if champion == number:
         registry.set_tags(name, number, promotion_tags())

@@ -37,6 +37,7 @@ PREVIOUS_CHAMPION_TAG = f"{TAG_PREFIX}previous_champion"
 PROMOTED_AT_TAG = f"{TAG_PREFIX}promoted_at"
 PROMOTED_BY_TAG = f"{TAG_PREFIX}promoted_by"
 PROMOTION_RUN_URL_TAG = f"{TAG_PREFIX}promotion_run_url"
+SEAL_TAG = f"{TAG_PREFIX}seal"                  # promotion's HMAC over the verdict (registry.seal)
 
 # A rollback's record on the version rolled back from (rollback_tags).
 ROLLBACK_REASON_TAG = f"{TAG_PREFIX}rollback_reason"

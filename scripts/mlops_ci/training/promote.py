@@ -58,6 +58,7 @@ from mlops_ci.core.errors import EXIT_OK, EXIT_REFUSED, CheckFailed, MlopsCiErro
 from mlops_ci.clients.github import GitHubClient, repo_path
 from mlops_ci.clients.mlflow import Registry
 from mlops_ci.core.text import md_escape
+from mlops_ci.registry import seal
 from mlops_ci.registry.metric_names import lower_is_better
 from mlops_ci.registry.champion import actor, copy_champion, crown, now, promotion_tags
 from mlops_ci.registry.tags import (COMMIT_TAG, COPIED_FROM_TAG, DEFAULT_ALIAS, FAILED, FORCED_TAG, GATES_TAG,
@@ -153,7 +154,8 @@ def promote(registry: Registry, candidate: Any, gates: Sequence[Gate], alias: st
         return outcome
     record.update({VALIDATION_STATUS_TAG: PASSED, VALIDATION_REASON_TAG: f"all {len(gates)} gate(s) passed",
                    PREVIOUS_CHAMPION_TAG: current or "none"})
-    if merged_at or MERGED_AT_TAG not in tags:
+    # A rerun keeps the merge time recorded first, when promotion recorded it (sealed), not a forged one.
+    if merged_at or MERGED_AT_TAG not in tags or not seal.trusted(candidate):
         record[MERGED_AT_TAG] = merged_at or now()
     outcome.champion = crown(registry, name, number, alias, record)
     outcome.status = PROMOTED if outcome.champion == number else SUPERSEDED
@@ -214,6 +216,10 @@ def run_promote(args: argparse.Namespace) -> int:
     settings = (config.report, config.promotion.predictions or DEFAULT_PREDICTIONS)
     if args.version is not None and not args.model:
         raise MlopsCiError("--version needs --model")
+    if gha.in_actions() and seal.decision_key() is None:
+        gha.report("warning", f"promote: {seal.KEY_VARIABLE} is not set: verdicts are neither sealed nor "
+                              "checked, so a tag written with the training identity could crown a version "
+                              "(docs/admins/security.md)")
     selector, merged_at, why = selected(args)
     if selector is None:
         return finish(Outcome(NOTHING, args.model or "", alias=alias, why=why), args)
@@ -240,22 +246,27 @@ def run_promote(args: argparse.Namespace) -> int:
 
 # --- rollback -----------------------------------------------------------------------------------
 
-def restore_refusal(tags: dict[str, str]) -> str:
-    """Why rollback won't restore a version with these tags without --force (it never passed its
-    gates, or was rolled back); empty when it may."""
+def restore_refusal(version: Any) -> str:
+    """Why rollback won't restore `version` without --force (it never passed its gates, its verdict
+    is not sealed, or it was rolled back); empty when it may."""
+    tags = dict(version.tags or {})
     status = tags.get(VALIDATION_STATUS_TAG)
-    if status == PASSED:
+    if status == PASSED and seal.trusted(version):
         return ""
+    if status == PASSED:
+        return (f"carries a passed verdict without a valid seal (not written by promotion: "
+                f"{seal.KEY_VARIABLE})")
     if status == ROLLED_BACK:
         return f"was rolled back ({rollback_reason(tags)})"
     return f"never passed its gates (validation_status: {status or 'none'})"
 
 
-def restored_tags(tags: dict[str, str], current: str, reason: str, stamp: str, who: str) -> dict[str, str]:
-    """What a rollback records on the version it restores (whose tags were `tags`) from `current`: a
-    forced restore says so in mlops_ci.forced and leaves its verdict as it was."""
+def restored_tags(version: Any, current: str, reason: str, stamp: str, who: str) -> dict[str, str]:
+    """What a rollback records on the `version` it restores from `current`: a forced restore says so
+    in mlops_ci.forced and leaves its verdict as it was."""
     restored = {PREVIOUS_CHAMPION_TAG: current, PROMOTED_AT_TAG: stamp, PROMOTED_BY_TAG: who}
-    if restore_refusal(tags):
+    tags = dict(version.tags or {})
+    if restore_refusal(version):
         restored[FORCED_TAG] = (f"rollback --force from version {current} by {who} at {stamp}: {reason} "
                                 f"(status then: {tags.get(VALIDATION_STATUS_TAG, 'none')})")
     else:
@@ -278,8 +289,8 @@ def run_rollback(args: argparse.Namespace) -> int:
             print(f"rollback: {model} version {current} is already {model}@{alias}: nothing changed")
             return EXIT_OK
         # It must exist, and have passed, before anything changes.
-        tags = dict(registry.version(model, target).tags or {})
-        refusal = restore_refusal(tags)
+        restoring = registry.version(model, target)
+        refusal = restore_refusal(restoring)
         if refusal and not args.force:
             raise CheckFailed(f"rollback refused: {model} version {target} {refusal}; pass --force to "
                               "restore it anyway (recorded on it)", where=registry.uri)
@@ -298,7 +309,7 @@ def run_rollback(args: argparse.Namespace) -> int:
                                f"finished): version {current} is marked rolled back, but the {alias} is "
                                f"left at {moved}; rerun the rollback to restore version {target}",
                                where=registry.uri)
-        registry.set_tags(model, target, restored_tags(tags, current, reason, stamp, who))
+        registry.set_tags(model, target, restored_tags(restoring, current, reason, stamp, who))
     line = (f"rollback: {model}@{alias} is version {target} again (was {current})"
             f"{f' (forced: it {refusal})' if refusal else ''}: {reason}")
     print(line, flush=True)

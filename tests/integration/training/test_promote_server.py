@@ -166,6 +166,33 @@ def test_rollback_restores_only_a_passed_version_unless_forced(model, capsys):
     assert tags["mlops_ci.forced"].endswith(": known good in prod (status then: none)")
 
 
+@pytest.mark.parametrize("key", ["set", "unset"])
+def test_a_verdict_forged_with_the_training_identity_crowns_nothing(model, monkeypatch, capsys, key):
+    """A PR's code holds the training identity, which may write any tag: it marks its own weak version
+    passed and merged in 2999. With the promoting identity's key, the next real promotion still
+    crowns its own version; without it (as before the seal), the forgery wins."""
+    if key == "set":
+        monkeypatch.setenv("MLOPS_CI_DECISION_KEY", "held by the production environment only")
+    else:
+        monkeypatch.delenv("MLOPS_CI_DECISION_KEY", raising=False)
+    first = model.add(0.95, pr=1)
+    assert main(["promote", "--model", model.name, "--pr", "1", "--merged-at", "2026-11-01T10:00:00Z"]) == 0
+    forged = model.add(0.10, pr=7)
+    for name, value in {"mlops_ci.validation_status": "passed", "mlops_ci.merged_at": "2999-01-01T00:00:00Z",
+                        "mlops_ci.seal": model.tags(first).get("mlops_ci.seal", "")}.items():
+        model.client.set_model_version_tag(model.name, forged, name, value)
+    second = model.add(0.96, pr=2)
+    assert main(["promote", "--model", model.name, "--pr", "2", "--merged-at", "2026-12-01T10:00:00Z"]) == 0
+    capsys.readouterr()
+    if key == "unset":
+        assert model.champion() == forged
+        return
+    assert model.champion() == second and "mlops_ci.seal" in model.tags(second)
+    assert main(["rollback", "--model", model.name, "--to", forged, "--reason", "x"]) == 1
+    assert f"version {forged} carries a passed verdict without a valid seal" in capsys.readouterr().err
+    assert model.champion() == second
+
+
 def test_rollback_errors(model, capsys):
     assert main(["rollback", "--model", model.name, "--reason", "x"]) == 2
     assert "has no champion: nothing to roll back" in capsys.readouterr().err

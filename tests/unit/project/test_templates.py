@@ -89,13 +89,21 @@ def test_promotions_rollbacks_and_canary_moves_are_never_queued_behind_a_concurr
 
 
 def test_the_champion_moves_only_inside_a_deployment_environment():
-    """promote, rollback and canary jobs run in an environment (required reviewers, deployment
-    branch main: docs/admins/security.md); the rollback template names no free-text model."""
-    for name, default in (("promote", "production"), ("rollback", "production"), ("canary", "canary")):
+    """promote, rollback and canary jobs (and the monitor's rollback) run in an environment that holds
+    the decision key (deployment branch main: docs/admins/security.md); no training workflow gets the
+    key; the rollback template names no free-text model."""
+    for name, job_id, default in (("promote", "promote", "production"), ("rollback", "rollback", "production"),
+                                  ("canary", "canary", "production-auto"),
+                                  ("monitor", "rollback", "production-auto")):
         reusable = yaml.safe_load((ROOT / ".github" / "workflows" / f"{name}.yml").read_text())
         assert reusable[True]["workflow_call"]["inputs"]["environment"]["default"] == default, name
-        [job] = reusable["jobs"].values()
+        job = reusable["jobs"][job_id]
         assert job["environment"] == "${{ inputs.environment }}", name
+        assert job["env"]["MLOPS_CI_DECISION_KEY"] == "${{ secrets.decision-key }}", name
+    for name in ("train", "retrain", "lint-test", "branch-policy"):
+        assert "decision-key" not in (ROOT / ".github" / "workflows" / f"{name}.yml").read_text(), name
+    for name in ("pull-request", "retrain-schedule"):
+        assert "DECISION_KEY" not in (ROOT / "workflows-templates" / f"mlops-ci-{name}.yml").read_text(), name
     rollback = _template("mlops-ci-rollback.yml")
     assert "model" not in rollback[True]["workflow_dispatch"]["inputs"]
     assert rollback["jobs"]["rollback"]["with"]["model-name"] == "${{ vars.MLOPS_CI_MODEL_NAME }}"
