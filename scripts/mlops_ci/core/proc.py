@@ -130,13 +130,18 @@ def dvc_error(stderr: str, returncode: int) -> str:
     return detail if first == lines[-1] else f"{detail} ({lines[-1]})"
 
 
-def run_dvc(repo: Path, *args: str, timeout: float | None = None) -> tuple[Any, list[str]]:
+def run_dvc(repo: Path, *args: str, timeout: float | None = None,
+            site_cache: Path | None = None) -> tuple[Any, list[str]]:
     """Run `dvc ARGS --json` in `repo`: (its parsed JSON, its warning lines). Failure, or no answer
-    within `timeout` seconds (default DVC_TIMEOUT; a remote that doesn't answer): MlopsCiError."""
+    within `timeout` seconds (default DVC_TIMEOUT; a remote that doesn't answer): MlopsCiError.
+    `site_cache`: DVC's site cache folder for this process (its index databases), for commands run
+    side by side in one repository."""
     timeout = DVC_TIMEOUT if timeout is None else timeout
     command = [*dvc_command(), *args, "--json"]
     label = "dvc " + " ".join(arg for arg in args[:2])
     env = {**os.environ, "DVC_NO_ANALYTICS": "1"}
+    if site_cache is not None:
+        env["DVC_SITE_CACHE_DIR"] = str(site_cache)
     try:
         done = subprocess.run(command, cwd=repo, capture_output=True, text=True, env=env, timeout=timeout,
                               check=False)

@@ -56,12 +56,16 @@ def collect_dvc(repo: Path, base: str) -> tuple[dict[str, Any], list[str]]:
     new = trained_revision(repo)
     outputs: dict[str, Any] = {"outs": {BASE: read_tracked(repo, base), NEW: read_tracked(repo, new)}}
     warnings: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="mlops-ci-plots-") as images:
+    with tempfile.TemporaryDirectory(prefix="mlops-ci-dvc-") as scratch:
+        images = str(Path(scratch) / "plots")
         commands = {"metrics": ("metrics", "diff", base, "--all"), "params": ("params", "diff", base),
                     "data": ("diff", base, new), "plots": ("plots", "diff", base, "-o", images)}
-        # Read-only commands: run side by side (about half the wall time); errors in this order.
+        # Read-only commands: run side by side (about half the wall time); errors in this order. Each
+        # has a DVC site cache of its own: sharing one, `dvc diff` once in about 50 runs here lost
+        # the base's side of an output (reported "added", not "modified").
         with ThreadPoolExecutor(max_workers=len(commands)) as pool:
-            futures = {key: pool.submit(run_dvc, repo, *args) for key, args in commands.items()}
+            futures = {key: pool.submit(run_dvc, repo, *args, site_cache=Path(scratch) / f"site-{key}")
+                       for key, args in commands.items()}
         for key, future in futures.items():
             outputs[key], notes = future.result()
             warnings.extend(notes)
