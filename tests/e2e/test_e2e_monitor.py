@@ -153,6 +153,8 @@ def test_drift_opens_one_issue_and_degradation_rolls_the_champion_back(  # pylin
         client.create_model_version(name, f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
     client.set_registered_model_alias(name, "champion", "2")
     client.set_model_version_tag(name, "2", "mlops_ci.previous_champion", "1")
+    # Version 1 passed its promotion: rollback restores only such a version.
+    client.set_model_version_tag(name, "1", "mlops_ci.validation_status", "passed")
     (project / "monitoring" / "live.json").write_text('{"accuracy": 0.81}')
     (project / ".github" / "workflows" / "monitor-everything.yml").write_text(EVERYTHING)
     git(project, "add", "--all")
