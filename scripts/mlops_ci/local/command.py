@@ -292,12 +292,13 @@ def _given(args: argparse.Namespace, project: Project, github: LocalGitHub | Non
     with ExitStack() as services:
         given = Given(api_url=args.github_api_url or "")
         if github is not None:
-            if any(secret.partition("=")[0] == "GITHUB_TOKEN" for secret in args.secret):
+            named = {secret.partition("=")[0] for secret in args.secret}
+            if "GITHUB_TOKEN" in named:
                 print("note: --secret GITHUB_TOKEN is not used: the local GitHub gives the run a token of "
                       "its own (name a GitHub with --github-api-url to use yours)", flush=True)
             given.api_url, given.secrets["GITHUB_TOKEN"] = services.enter_context(
                 stack.local_github(project.folder, github.state))
-            if not any(secret.partition("=")[0] == seal.KEY_VARIABLE for secret in args.secret):
+            if seal.KEY_VARIABLE not in named:
                 given.secrets[seal.KEY_VARIABLE] = stack.decision_key(project.folder)
             if (not args.mlflow_tracking_uri and stack.MLFLOW_VARIABLE not in _pairs(args.var, "--var")
                     and stack.wants_mlflow(caller_files, args.job)):

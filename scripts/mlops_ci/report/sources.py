@@ -61,8 +61,8 @@ def collect_dvc(repo: Path, base: str) -> tuple[dict[str, Any], list[str]]:
         commands = {"metrics": ("metrics", "diff", base, "--all"), "params": ("params", "diff", base),
                     "data": ("diff", base, new), "plots": ("plots", "diff", base, "-o", images)}
         # Read-only commands: run side by side (about half the wall time); errors in this order. Each
-        # has a DVC site cache of its own: sharing one, `dvc diff` once in about 50 runs here lost
-        # the base's side of an output (reported "added", not "modified").
+        # has a DVC site cache of its own: sharing one, `dvc diff` once in 90 runs here lost the
+        # base's side of an output (reported "added", not "modified"); none in 90 since.
         with ThreadPoolExecutor(max_workers=len(commands)) as pool:
             futures = {key: pool.submit(run_dvc, repo, *args, site_cache=Path(scratch) / f"site-{key}")
                        for key, args in commands.items()}

@@ -261,14 +261,14 @@ def restore_refusal(version: Any) -> str:
     return f"never passed its gates (validation_status: {status or 'none'})"
 
 
-def restored_tags(version: Any, current: str, reason: str, stamp: str, who: str) -> dict[str, str]:
-    """What a rollback records on the `version` it restores from `current`: a forced restore says so
-    in mlops_ci.forced and leaves its verdict as it was."""
+def restored_tags(current: str, reason: str, stamp: str, who: str,
+                  forced_status: str | None) -> dict[str, str]:
+    """What a rollback records on the version it restores from `current`: a forced restore (of a
+    version whose status was `forced_status`) says so in mlops_ci.forced and leaves its verdict."""
     restored = {PREVIOUS_CHAMPION_TAG: current, PROMOTED_AT_TAG: stamp, PROMOTED_BY_TAG: who}
-    tags = dict(version.tags or {})
-    if restore_refusal(version):
+    if forced_status is not None:
         restored[FORCED_TAG] = (f"rollback --force from version {current} by {who} at {stamp}: {reason} "
-                                f"(status then: {tags.get(VALIDATION_STATUS_TAG, 'none')})")
+                                f"(status then: {forced_status})")
     else:
         restored[VALIDATION_REASON_TAG] = f"restored by rollback from version {current}: {reason}"
     return restored
@@ -309,7 +309,9 @@ def run_rollback(args: argparse.Namespace) -> int:
                                f"finished): version {current} is marked rolled back, but the {alias} is "
                                f"left at {moved}; rerun the rollback to restore version {target}",
                                where=registry.uri)
-        registry.set_tags(model, target, restored_tags(restoring, current, reason, stamp, who))
+        registry.set_tags(model, target, restored_tags(
+            current, reason, stamp, who,
+            forced_status=(restoring.tags or {}).get(VALIDATION_STATUS_TAG, "none") if refusal else None))
     line = (f"rollback: {model}@{alias} is version {target} again (was {current})"
             f"{f' (forced: it {refusal})' if refusal else ''}: {reason}")
     print(line, flush=True)
